@@ -1,0 +1,108 @@
+// drivelab/agents: agent and training configuration, plain structs with documented defaults.
+// Described to the YAML loader (app/) by visit_fields, as envs/config.h explains.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dl::agents {
+
+struct NetConfig {
+  std::vector<int> hidden = {64, 64};  // MLP widths
+  std::string activation = "tanh";     // tanh | relu | gelu
+  bool residual = false;               // residual blocks with LayerNorm
+  std::string policy = "mlp";          // mlp | cnn (pixels); later: gtrxl
+  float log_std_init = 0.0f;           // Gaussian policies: initial log standard deviation
+  bool state_dependent_std = false;
+  bool tanh_squash = false;            // squash Gaussian samples with tanh (log-det corrected)
+};
+
+struct AgentConfig {
+  std::string algo = "ppo";        // ppo | a2c | reinforce
+  NetConfig net;
+  float learning_rate = 3e-4f;
+  bool anneal_lr = true;           // linear decay to 0 over the run
+  float gamma = 0.99f;
+  float gae_lambda = 0.95f;        // 1 = Monte Carlo returns with baseline
+  int num_steps = 128;             // rollout length per env
+  int num_minibatches = 4;         // PPO
+  int update_epochs = 4;           // PPO
+  bool norm_adv = true;
+  float clip_coef = 0.2f;          // PPO
+  bool clip_vloss = true;          // PPO
+  float ent_coef = 0.0f;
+  float vf_coef = 0.5f;
+  float max_grad_norm = 0.5f;
+  float target_kl = 0.0f;          // 0 = no early stop
+  bool normalize_obs = true;       // running mean/std of observations (saved with checkpoints)
+  bool normalize_reward = true;    // scale rewards by the std of the discounted return
+  float clip_obs = 10.0f;
+  float clip_reward = 10.0f;
+};
+
+struct TrainConfig {
+  int64_t total_steps = 1'000'000; // env steps (all envs together)
+  int num_envs = 16;
+  int num_threads = 0;             // env worker threads, 0 = one per core
+  int torch_threads = 0;           // LibTorch intra-op threads, 0 = one per core
+  uint64_t seed = 1;
+  std::string device = "auto";     // auto | cpu | cuda | cuda:N
+  int64_t eval_every = 100'000;    // env steps between evaluations (0 = only at the end)
+  int eval_episodes = 10;          // on test tracks
+  int64_t checkpoint_every = 100'000;
+  bool deterministic_eval = true;  // evaluate the mean action
+};
+
+template <class V>
+void visit_fields(NetConfig& c, V& v) {
+  v.field("hidden", c.hidden, "hidden layer widths");
+  v.choice("activation", c.activation, {{"tanh", "tanh"}, {"relu", "relu"}, {"gelu", "gelu"}},
+           "activation");
+  v.field("residual", c.residual, "residual blocks with LayerNorm");
+  v.choice("policy", c.policy, {{"mlp", "mlp"}, {"cnn", "cnn"}}, "network body");
+  v.field("log_std_init", c.log_std_init, "initial log std of Gaussian policies", -5.f, 2.f);
+  v.field("state_dependent_std", c.state_dependent_std, "log std output by the network");
+  v.field("tanh_squash", c.tanh_squash, "tanh-squashed Gaussian");
+}
+
+template <class V>
+void visit_fields(AgentConfig& c, V& v) {
+  v.choice("algo", c.algo, {{"ppo", "ppo"}, {"a2c", "a2c"}, {"reinforce", "reinforce"}}, "algorithm");
+  v.section("net", c.net, "network");
+  v.field("learning_rate", c.learning_rate, "Adam learning rate", 1e-7f, 1.f);
+  v.field("anneal_lr", c.anneal_lr, "linear learning-rate decay to 0");
+  v.field("gamma", c.gamma, "discount", 0.f, 1.f);
+  v.field("gae_lambda", c.gae_lambda, "GAE lambda", 0.f, 1.f);
+  v.field("num_steps", c.num_steps, "rollout steps per env per update", 1, 1 << 20);
+  v.field("num_minibatches", c.num_minibatches, "PPO minibatches per epoch", 1, 1 << 16);
+  v.field("update_epochs", c.update_epochs, "PPO epochs per update", 1, 1000);
+  v.field("norm_adv", c.norm_adv, "normalize advantages per minibatch");
+  v.field("clip_coef", c.clip_coef, "PPO ratio clip", 0.f, 10.f);
+  v.field("clip_vloss", c.clip_vloss, "PPO value clipping");
+  v.field("ent_coef", c.ent_coef, "entropy bonus", 0.f, 10.f);
+  v.field("vf_coef", c.vf_coef, "value loss weight", 0.f, 100.f);
+  v.field("max_grad_norm", c.max_grad_norm, "gradient clipping (0 = off)", 0.f, 1e6f);
+  v.field("target_kl", c.target_kl, "PPO early stop KL (0 = off)", 0.f, 10.f);
+  v.field("normalize_obs", c.normalize_obs, "running observation normalization");
+  v.field("normalize_reward", c.normalize_reward, "reward scaling by return std");
+  v.field("clip_obs", c.clip_obs, "normalized observation clip", 0.f, 1e6f);
+  v.field("clip_reward", c.clip_reward, "scaled reward clip", 0.f, 1e6f);
+}
+
+template <class V>
+void visit_fields(TrainConfig& c, V& v) {
+  v.field("total_steps", c.total_steps, "env steps, all envs together", int64_t{1}, int64_t{1} << 40);
+  v.field("num_envs", c.num_envs, "parallel envs", 1, 4096);
+  v.field("num_threads", c.num_threads, "env worker threads (0 = cores)", 0, 1024);
+  v.field("torch_threads", c.torch_threads, "LibTorch threads (0 = cores)", 0, 1024);
+  v.field("seed", c.seed, "seed of everything", uint64_t{0}, ~uint64_t{0});
+  v.field("device", c.device, "auto | cpu | cuda | cuda:N");
+  v.field("eval_every", c.eval_every, "env steps between evaluations (0 = end only)", int64_t{0},
+          int64_t{1} << 40);
+  v.field("eval_episodes", c.eval_episodes, "evaluation episodes on test tracks", 0, 100000);
+  v.field("checkpoint_every", c.checkpoint_every, "env steps between checkpoints", int64_t{0},
+          int64_t{1} << 40);
+  v.field("deterministic_eval", c.deterministic_eval, "evaluate the mean action");
+}
+
+}  // namespace dl::agents

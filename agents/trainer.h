@@ -1,0 +1,61 @@
+// drivelab/agents: the entry points the app calls. One file per algorithm implements train_*.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "agents/config.h"
+#include "envs/config.h"
+
+namespace dl::agents {
+
+// Where metrics go (app/ writes metrics.csv and the progress line). Names are flat and stable:
+// charts/episodic_return, charts/episodic_length, charts/SPS, losses/policy, losses/value,
+// losses/entropy, losses/approx_kl, losses/clipfrac, eval/return_mean, ...
+class MetricsSink {
+ public:
+  virtual ~MetricsSink() = default;
+  virtual void scalar(int64_t step, const std::string& name, double value) = 0;
+  // Called once per update after its scalars: lets the sink write a CSV row and a progress line.
+  virtual void end_update(int64_t step, int64_t total_steps) = 0;
+};
+
+struct TrainJob {
+  envs::EnvConfig env;
+  AgentConfig agent;
+  TrainConfig train;
+  std::string run_dir;             // checkpoints go to run_dir/checkpoints/
+  std::string resolved_config;     // YAML text stored inside checkpoints
+  bool resume = false;             // continue from run_dir/checkpoints/latest.pt
+  MetricsSink* metrics = nullptr;
+};
+
+struct TrainResult {
+  int64_t steps = 0;
+  double final_eval_return = 0;
+  double best_eval_return = 0;
+  double wall_s = 0;
+};
+
+// Dispatches on job.agent.algo. Throws std::runtime_error with a clear message on NaN/inf losses (after
+// keeping the last good checkpoint), bad devices, or unreadable checkpoints.
+TrainResult train(const TrainJob& job);
+
+struct EvalOptions {
+  int episodes = 10;
+  std::string tracks = "test";
+  uint64_t seed = 12345;
+  bool deterministic = true;
+  std::string device = "cpu";
+};
+struct EvalResult {
+  std::vector<double> returns;
+  std::vector<int> lengths;
+  int laps_completed = 0;
+};
+// Loads a checkpoint (its env and agent config come from inside it) and runs episodes.
+EvalResult evaluate(const std::string& checkpoint_path, const EvalOptions& options,
+                    const envs::EnvConfig* env_override = nullptr);
+
+}  // namespace dl::agents

@@ -1,0 +1,172 @@
+// drivelab/envs: the environment configuration, as plain structs with documented defaults.
+//
+// Config structs are described to readers (the YAML loader in app/, `drivelab envs`, the resolved-config
+// writer) by a visit_fields(struct, visitor) function. A visitor provides:
+//   v.field(name, T& value, doc)               bool, std::string
+//   v.field(name, T& value, doc, lo, hi)       integers and floats, inclusive range
+//   v.choice(name, T& value, {{"a", A}, ...}, doc)   enums and closed sets of strings
+//   v.section(name, S& sub, doc)               a nested struct, itself visited with visit_fields
+// so the YAML parsing stays in one place (app/) and envs/ never sees yaml-cpp.
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "sim/world.h"
+
+namespace dl::envs {
+
+inline constexpr float kInf = std::numeric_limits<float>::infinity();
+
+struct RewardConfig {
+  float tile_reward = 1000;       // spread over the track: +tile_reward / N for each newly visited tile
+  float step_penalty = 0.1f;      // subtracted every step
+  float off_playfield = -100;     // reward on leaving the playfield (terminates)
+  float offtrack_penalty = 0;     // shaping: per step with no wheel on road (0 = CarRacing's reward)
+  float speed_bonus = 0;          // shaping: per step, times forward speed in m/s
+  float collision_penalty = 0;    // per collision (traffic env)
+  bool terminate_on_collision = false;
+  float lap_bonus = 0;            // extra reward when the lap completes
+};
+
+struct RandomizeConfig {
+  float friction = 0;  // grip scaled by U[1 - f, 1 + f] per episode
+  float power = 0;     // engine power scaled by U[1 - p, 1 + p]
+  float mass = 0;      // mass scaled by U[1 - m, 1 + m]
+  bool colors = false; // palette jittered per episode
+  bool track_params = false;  // checkpoints, radius and noise drawn per episode around the preset
+};
+
+struct PixelConfig {
+  int width = 96;
+  int height = 96;
+  float pixels_per_m = 2.7f;  // CarRacing's zoom (2.7 px per world unit at 96x96 after its scaling)
+  bool start_zoom = false;    // CarRacing's zoom-in over the first second; off by default
+  bool hud = true;            // CarRacing's bottom indicator bars
+};
+
+struct EnvConfig {
+  std::string id = "track";          // track | carracing | traffic | track-pomdp
+  std::string preset = "medium";     // easy | medium | hard: track generator parameters
+  sim::TrackParams track;            // filled from the preset, then overridden by the config
+  sim::CarParams car;
+  sim::SurfaceGrip grip;
+  sim::LidarParams lidar;
+  sim::TrafficParams traffic;
+  RewardConfig reward;
+  RandomizeConfig randomize;
+  PixelConfig pixels;
+  std::string tracks = "train";      // train | test: disjoint track-seed sets
+  int num_tracks = 0;                // >0: draw from a fixed pool of this many train tracks
+  std::string track_files;           // a track file or a folder of them (instead of procedural tracks)
+  std::string action = "continuous"; // continuous | discrete
+  int max_steps = 1000;              // time limit (truncation)
+  int action_repeat = 1;
+  int frame_stack = 1;
+  float dt_s = 0.02f;
+  float pomdp_dropout = 0.0f;        // track-pomdp: probability that a step's observation is blanked
+};
+
+template <class V>
+void visit_fields(sim::TrackParams& p, V& v) {
+  v.field("checkpoints", p.checkpoints, "control points around the loop", 4, 64);
+  v.field("radius_m", p.radius_m, "mean checkpoint distance from the centre (m)", 20.f, 2000.f);
+  v.field("radius_noise", p.radius_noise, "checkpoint radius jitter, fraction", 0.f, 0.9f);
+  v.field("angle_noise", p.angle_noise, "checkpoint angle jitter, fraction of spacing", 0.f, 0.9f);
+  v.field("width_m", p.width_m, "road width (m)", 3.f, 50.f);
+  v.field("min_curve_radius_m", p.min_curve_radius_m, "tightest allowed bend (m)", 0.f, 500.f);
+  v.field("point_spacing_m", p.point_spacing_m, "centre-line point spacing = tile length (m)", 1.f, 50.f);
+  v.field("kerb_curvature", p.kerb_curvature, "kerbs on bends sharper than this (1/m)", 0.f, 1.f);
+  v.field("walls", p.walls, "solid walls beside the road");
+  v.field("wall_offset_m", p.wall_offset_m, "wall distance from the road edge (m)", 0.f, 50.f);
+}
+template <class V>
+void visit_fields(sim::CarParams& p, V& v) {
+  v.field("mass_kg", p.mass_kg, "car mass (kg)", 100.f, 10000.f);
+  v.field("length_m", p.length_m, "body length (m)", 1.f, 10.f);
+  v.field("width_m", p.width_m, "body width (m)", 0.5f, 5.f);
+  v.field("engine_power_w", p.engine_power_w, "engine power limit (W)", 1e3f, 1e6f);
+  v.field("max_drive_force_n", p.max_drive_force_n, "traction force limit (N)", 100.f, 1e5f);
+  v.field("max_brake_force_n", p.max_brake_force_n, "total brake force (N)", 100.f, 1e5f);
+  v.field("brake_lock_threshold", p.brake_lock_threshold, "brake input that locks the wheels", 0.f, 1.f);
+  v.field("max_steer_rad", p.max_steer_rad, "front wheel angle at full steer (rad)", 0.05f, 1.2f);
+  v.field("steer_rate_radps", p.steer_rate_radps, "steering rate limit (rad/s)", 0.1f, 100.f);
+  v.field("drag_coeff", p.drag_coeff, "aero drag, force = c v^2", 0.f, 10.f);
+  v.field("rolling_resistance", p.rolling_resistance, "fraction of weight", 0.f, 1.f);
+  v.choice("drive", p.drive, {{"rear", sim::Drive::rear}, {"all", sim::Drive::all}}, "driven wheels");
+}
+template <class V>
+void visit_fields(sim::SurfaceGrip& p, V& v) {
+  v.field("road", p.road, "friction coefficient on road", 0.05f, 3.f);
+  v.field("kerb", p.kerb, "friction coefficient on kerbs", 0.05f, 3.f);
+  v.field("grass", p.grass, "friction coefficient on grass", 0.05f, 3.f);
+  v.field("grass_drag", p.grass_drag, "extra rolling resistance on grass", 0.f, 2.f);
+}
+template <class V>
+void visit_fields(sim::LidarParams& p, V& v) {
+  v.field("rays", p.rays, "number of rays", 1, 1024);
+  v.field("fov_rad", p.fov_rad, "field of view (rad), centred on the heading", 0.01f, 6.2832f);
+  v.field("range_m", p.range_m, "ray length (m)", 1.f, 1000.f);
+}
+template <class V>
+void visit_fields(sim::TrafficParams& p, V& v) {
+  v.field("cars", p.cars, "other cars", 0, 64);
+  v.field("desired_speed_mps", p.desired_speed_mps, "their IDM desired speed (m/s)", 0.f, 100.f);
+  v.field("lateral_offset_m", p.lateral_offset_m, "their lane offset from the centre (m)", 0.f, 20.f);
+  v.field("obstacles", p.obstacles, "static obstacles on the road", 0, 256);
+  v.field("obstacle_size_m", p.obstacle_size_m, "obstacle side (m)", 0.1f, 20.f);
+}
+template <class V>
+void visit_fields(RewardConfig& p, V& v) {
+  v.field("tile_reward", p.tile_reward, "total reward for visiting every tile", 0.f, 1e6f);
+  v.field("step_penalty", p.step_penalty, "subtracted every step", 0.f, 100.f);
+  v.field("off_playfield", p.off_playfield, "reward on leaving the playfield", -1e6f, 0.f);
+  v.field("offtrack_penalty", p.offtrack_penalty, "per step off the road (shaping)", 0.f, 100.f);
+  v.field("speed_bonus", p.speed_bonus, "per step times forward speed (shaping)", 0.f, 100.f);
+  v.field("collision_penalty", p.collision_penalty, "per collision", 0.f, 1e6f);
+  v.field("terminate_on_collision", p.terminate_on_collision, "end the episode on a collision");
+  v.field("lap_bonus", p.lap_bonus, "extra reward on completing the lap", 0.f, 1e6f);
+}
+template <class V>
+void visit_fields(RandomizeConfig& p, V& v) {
+  v.field("friction", p.friction, "grip scale jitter, fraction", 0.f, 0.9f);
+  v.field("power", p.power, "engine power jitter, fraction", 0.f, 0.9f);
+  v.field("mass", p.mass, "mass jitter, fraction", 0.f, 0.9f);
+  v.field("colors", p.colors, "jitter the palette per episode");
+  v.field("track_params", p.track_params, "draw track parameters per episode");
+}
+template <class V>
+void visit_fields(PixelConfig& p, V& v) {
+  v.field("width", p.width, "observation width (px)", 8, 1024);
+  v.field("height", p.height, "observation height (px)", 8, 1024);
+  v.field("pixels_per_m", p.pixels_per_m, "zoom (px per m)", 0.1f, 100.f);
+  v.field("start_zoom", p.start_zoom, "CarRacing's zoom-in during the first second");
+  v.field("hud", p.hud, "draw CarRacing's indicator bars");
+}
+template <class V>
+void visit_fields(EnvConfig& c, V& v) {
+  v.choice("id", c.id, {{"track", "track"}, {"carracing", "carracing"}, {"traffic", "traffic"},
+                        {"track-pomdp", "track-pomdp"}}, "registered environment");
+  v.choice("preset", c.preset, {{"easy", "easy"}, {"medium", "medium"}, {"hard", "hard"}},
+           "track generator preset");
+  v.section("track", c.track, "track generator parameters (override the preset)");
+  v.section("car", c.car, "car parameters");
+  v.section("grip", c.grip, "grip by surface");
+  v.section("lidar", c.lidar, "lidar sensor");
+  v.section("traffic", c.traffic, "other cars and obstacles");
+  v.section("reward", c.reward, "reward terms");
+  v.section("randomize", c.randomize, "domain randomization per episode");
+  v.section("pixels", c.pixels, "pixel observations (carracing)");
+  v.choice("tracks", c.tracks, {{"train", "train"}, {"test", "test"}}, "track-seed set");
+  v.field("num_tracks", c.num_tracks, "fixed pool of train tracks (0 = unlimited)", 0, 1 << 30);
+  v.field("track_files", c.track_files, "track file or folder (instead of procedural tracks)");
+  v.choice("action", c.action, {{"continuous", "continuous"}, {"discrete", "discrete"}}, "action space");
+  v.field("max_steps", c.max_steps, "time limit in env steps (truncation)", 1, 1 << 30);
+  v.field("action_repeat", c.action_repeat, "physics steps per env step", 1, 64);
+  v.field("frame_stack", c.frame_stack, "observations stacked", 1, 64);
+  v.field("dt_s", c.dt_s, "physics time step (s)", 0.001f, 0.1f);
+  v.field("pomdp_dropout", c.pomdp_dropout, "track-pomdp: chance a step's observation is blanked", 0.f, 1.f);
+}
+
+}  // namespace dl::envs

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# drivelab setup: installs what drivelab needs on a Debian/Ubuntu machine, builds it, and optionally runs
+# the default training job or the test suite.
+#
+#   ./setup.sh            install dependencies (idempotent) and build into build/
+#   ./setup.sh run        ... then train the default agent (configs/ppo_track.yaml defaults)
+#   ./setup.sh test       ... then run the whole test suite (ctest)
+#
+# Environment:
+#   DRIVELAB_CACHE    where LibTorch (a Python venv holding the pinned torch wheel) is installed once,
+#                     outside the checkout, so fresh clones reuse it (default: ~/.cache/drivelab)
+#   Torch_DIR / CMAKE_PREFIX_PATH
+#                     an existing LibTorch to use instead of installing one
+#   DRIVELAB_PYTHON   a Python whose torch package should provide LibTorch
+#   BUILD_DIR         build folder (default: build)
+set -euo pipefail
+
+TORCH_VERSION=2.13.0   # its CUDA (13.0) matches the toolkit on our machines
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$here"
+mode=${1:-build}
+case "$mode" in build | run | test) ;; *)
+  echo "usage: ./setup.sh [build|run|test]" >&2
+  exit 2
+  ;;
+esac
+shift || true
+BUILD_DIR=${BUILD_DIR:-build}
+CACHE=${DRIVELAB_CACHE:-$HOME/.cache/drivelab}
+log() { printf '[setup] %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "setup.sh: need root (or sudo) to install Debian packages: $*" >&2
+    exit 1
+  fi
+}
+
+# --- 1. Debian packages --------------------------------------------------------------------------------
+DEB_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git python3 python3-venv python3-pip
+  libbox2d-dev libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core libyaml-cpp-dev catch2 libcli11-dev
+  nlohmann-json3-dev libsqlite3-dev libgif-dev libplplot-dev plplot-driver-cairo libbenchmark-dev
+)
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  log "Debian packages present"
+fi
+
+# --- 2. LibTorch ---------------------------------------------------------------------------------------
+# Preference: an explicit Torch_DIR / CMAKE_PREFIX_PATH, then DRIVELAB_PYTHON's torch, then our cached venv.
+torch_prefix=""
+if [ -n "${Torch_DIR:-}" ]; then
+  log "using Torch_DIR=$Torch_DIR"
+elif [ -n "${CMAKE_PREFIX_PATH:-}" ] && ls "${CMAKE_PREFIX_PATH%%:*}"/share/cmake/Torch/TorchConfig.cmake >/dev/null 2>&1; then
+  log "using LibTorch from CMAKE_PREFIX_PATH"
+else
+  py=${DRIVELAB_PYTHON:-}
+  if [ -z "$py" ]; then
+    venv="$CACHE/torch-$TORCH_VERSION"
+    if ! "$venv/bin/python" -c 'import torch' >/dev/null 2>&1; then
+      log "installing torch==$TORCH_VERSION into $venv (once; later clones reuse it)"
+      mkdir -p "$CACHE"
+      rm -rf "$venv.tmp"
+      python3 -m venv "$venv.tmp"
+      "$venv.tmp/bin/python" -m pip install -q --no-cache-dir "torch==$TORCH_VERSION"
+      # A venv records its own path: build it aside, then move it into place and fix the path up.
+      rm -rf "$venv"
+      mv "$venv.tmp" "$venv"
+      grep -rlI "$venv.tmp" "$venv/bin" | xargs -r sed -i "s|$venv.tmp|$venv|g"
+    fi
+    py="$venv/bin/python"
+  fi
+  torch_prefix=$("$py" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)' 2>/dev/null)
+  log "LibTorch from $("$py" -c 'import torch; print(torch.__file__)' 2>/dev/null)"
+fi
+
+# --- 3. Configure and build ----------------------------------------------------------------------------
+cmake_args=(-S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release)
+[ -n "$torch_prefix" ] && cmake_args+=("-DCMAKE_PREFIX_PATH=$torch_prefix${CMAKE_PREFIX_PATH:+;$CMAKE_PREFIX_PATH}")
+if [ ! -f "$BUILD_DIR/build.ninja" ] || [ -n "$torch_prefix" ]; then
+  cmake "${cmake_args[@]}" >/dev/null
+fi
+jobs=${DRIVELAB_JOBS:-$(nproc)}
+log "building ($jobs jobs)"
+cmake --build "$BUILD_DIR" -j "$jobs"
+
+case "$mode" in
+run)
+  log "training the default agent: $BUILD_DIR/drivelab train $*"
+  exec "$BUILD_DIR/drivelab" train "$@"
+  ;;
+test)
+  log "running the test suite"
+  exec ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$jobs" "$@"
+  ;;
+esac

@@ -1,0 +1,65 @@
+// drivelab/sim: tracks. A track is a closed centre line with a width at each point, in metres.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sim/geometry.h"
+
+namespace dl::sim {
+
+// Parameters of the procedural generator (after Gymnasium's CarRacing: checkpoints around a circle with
+// random angle and radius, then a smooth centre line through them).
+struct TrackParams {
+  int checkpoints = 12;            // control points around the loop
+  float radius_m = 150;            // mean distance of checkpoints from the centre
+  float radius_noise = 0.33f;      // checkpoint radius drawn in radius * [1 - noise, 1 + noise]
+  float angle_noise = 0.5f;        // checkpoint angle jitter, as a fraction of the angular spacing
+  float width_m = 13.3f;           // road width
+  float min_curve_radius_m = 12;   // no bend of the centre line may be tighter than this
+  float point_spacing_m = 6;       // distance between centre-line points (and so tile length)
+  float kerb_curvature = 1 / 40.f; // kerbs on bends with curvature above this (1/m)
+  bool walls = false;              // solid walls beside the road (playfield edge is always solid)
+  float wall_offset_m = 4;         // distance of walls from the road edge
+};
+
+enum class TrackPreset { easy, medium, hard };
+TrackParams track_preset(TrackPreset preset);
+bool parse_track_preset(const std::string& name, TrackPreset* out);
+
+struct TrackError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Track {
+  std::vector<Vec2> center;        // closed loop: the last point connects back to the first
+  std::vector<float> width;        // road width at each centre point (m)
+  std::vector<float> curvature;    // signed curvature at each point (1/m), left bends positive
+  std::vector<float> arc_length;   // distance from point 0 along the centre line (m)
+  std::vector<bool> kerb;          // kerb beside segment i (sharp bends)
+  float length_m = 0;              // total centre-line length
+  bool walls = false;
+  float wall_offset_m = 4;
+  uint64_t seed = 0;               // generator seed, or 0 for tracks from files
+
+  // Segment i runs from center[i] to center[(i+1) % n]; a tile is the road quad over that segment.
+  int num_tiles() const { return static_cast<int>(center.size()); }
+
+  // Throws TrackError naming what is wrong: too few points, self-crossing, bad closure, too tight a bend.
+  void validate(float min_curve_radius_m) const;
+};
+
+// Generates a valid track deterministically: invalid draws are retried with seeds derived from `seed`.
+Track generate_track(uint64_t seed, const TrackParams& params);
+
+// Track file format (text, documented in docs/track_format.md):
+//   drivelab-track 1
+//   # comments
+//   x y width        (one line per centre-line point, metres; the loop closes by itself)
+void save_track(const Track& track, const std::string& path);
+Track load_track(const std::string& path);  // throws TrackError naming the file and line
+// Builds the derived fields (curvature, arc length, kerbs) from centre and width.
+Track make_track(std::vector<Vec2> center, std::vector<float> width, const TrackParams& params);
+
+}  // namespace dl::sim
