@@ -1,0 +1,238 @@
+// Track generation, derived fields and validation. File I/O lives in track_io.cpp.
+#include "sim/track.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "sim/rng.h"
+
+namespace dl::sim {
+namespace {
+
+constexpr float kPi = 3.14159265358979f;
+// Samples per checkpoint span of the spline before resampling; enough that chords deviate from the
+// curve by far less than the road width.
+constexpr int kSplineSamples = 16;
+// Generation gives up after this many derived seeds (never reached in practice: see the seed test).
+constexpr int kMaxAttempts = 1000;
+// Clearance between unrelated road parts, beyond both half widths (m).
+constexpr float kRoadClearance_m = 1.0f;
+
+// Uniform cubic B-spline: it approximates the checkpoints rather than passing through them, which keeps
+// the curve C2 and its bends far gentler than an interpolating spline through jittered points.
+Vec2 bspline(Vec2 p0, Vec2 p1, Vec2 p2, Vec2 p3, float t) {
+  const float t2 = t * t, t3 = t2 * t, u = 1 - t;
+  const float a = u * u * u / 6;
+  const float b = (3 * t3 - 6 * t2 + 4) / 6;
+  const float c = (-3 * t3 + 3 * t2 + 3 * t + 1) / 6;
+  const float d = t3 / 6;
+  return p0 * a + p1 * b + p2 * c + p3 * d;
+}
+
+std::vector<Vec2> draw_checkpoints(Rng& rng, const TrackParams& p) {
+  std::vector<Vec2> cps(p.checkpoints);
+  const float step_rad = 2 * kPi / p.checkpoints;
+  for (int i = 0; i < p.checkpoints; ++i) {
+    const float angle = step_rad * (i + static_cast<float>(rng.uniform(-p.angle_noise, p.angle_noise)));
+    const float radius = p.radius_m * static_cast<float>(rng.uniform(1 - p.radius_noise, 1 + p.radius_noise));
+    cps[i] = {radius * std::cos(angle), radius * std::sin(angle)};
+  }
+  return cps;
+}
+
+std::vector<Vec2> dense_spline(const std::vector<Vec2>& cps) {
+  const int n = static_cast<int>(cps.size());
+  std::vector<Vec2> out;
+  out.reserve(n * kSplineSamples);
+  for (int i = 0; i < n; ++i) {
+    const Vec2 p0 = cps[(i + n - 1) % n], p1 = cps[i], p2 = cps[(i + 1) % n], p3 = cps[(i + 2) % n];
+    for (int k = 0; k < kSplineSamples; ++k) out.push_back(bspline(p0, p1, p2, p3, k / float(kSplineSamples)));
+  }
+  return out;
+}
+
+// Resamples a closed polyline at an even spacing close to spacing_m, so the closing segment is as long as
+// every other one (a clean closure by construction).
+std::vector<Vec2> resample_closed(const std::vector<Vec2>& poly, float spacing_m) {
+  const int n = static_cast<int>(poly.size());
+  std::vector<double> cum(n + 1, 0.0);
+  for (int i = 0; i < n; ++i) cum[i + 1] = cum[i] + (poly[(i + 1) % n] - poly[i]).length();
+  const int count = std::max(8, static_cast<int>(std::lround(cum[n] / spacing_m)));
+  const double step = cum[n] / count;
+  std::vector<Vec2> out(count);
+  int seg = 0;
+  for (int k = 0; k < count; ++k) {
+    const double s = k * step;
+    while (seg < n - 1 && cum[seg + 1] < s) ++seg;
+    const double len = cum[seg + 1] - cum[seg];
+    const float t = len > 0 ? static_cast<float>((s - cum[seg]) / len) : 0.f;
+    out[k] = poly[seg] + (poly[(seg + 1) % n] - poly[seg]) * t;
+  }
+  return out;
+}
+
+float signed_curvature(Vec2 p0, Vec2 p1, Vec2 p2) {
+  const Vec2 a = p1 - p0, b = p2 - p1, c = p2 - p0;
+  const float denom = a.length() * b.length() * c.length();
+  return denom > 1e-9f ? 2 * a.cross(b) / denom : 0.f;
+}
+
+bool segments_cross(Vec2 a, Vec2 b, Vec2 c, Vec2 d) {
+  const Vec2 r = b - a, s = d - c;
+  const float denom = r.cross(s);
+  if (std::fabs(denom) < 1e-12f) return false;
+  const float t = (c - a).cross(s) / denom, u = (c - a).cross(r) / denom;
+  return t >= 0 && t <= 1 && u >= 0 && u <= 1;
+}
+
+float point_segment_distance(Vec2 p, Vec2 a, Vec2 b) {
+  const Vec2 ab = b - a;
+  const float len2 = ab.dot(ab);
+  const float t = len2 > 0 ? std::clamp((p - a).dot(ab) / len2, 0.f, 1.f) : 0.f;
+  return (p - (a + ab * t)).length();
+}
+
+[[noreturn]] void fail(const std::string& what) { throw TrackError("invalid track: " + what); }
+
+void check_basic(const Track& t) {
+  const int n = t.num_tiles();
+  if (n < 8) fail("needs at least 8 centre-line points, has " + std::to_string(n));
+  if (static_cast<int>(t.width.size()) != n) fail("width count differs from point count");
+  for (int i = 0; i < n; ++i) {
+    if (!std::isfinite(t.center[i].x) || !std::isfinite(t.center[i].y)) fail("non-finite point " + std::to_string(i));
+    if (!(t.width[i] > 0) || !std::isfinite(t.width[i])) fail("non-positive width at point " + std::to_string(i));
+  }
+}
+
+void check_closure(const Track& t) {
+  const int n = t.num_tiles();
+  double total = 0;
+  for (int i = 0; i < n; ++i) {
+    const float len = (t.center[(i + 1) % n] - t.center[i]).length();
+    if (len < 1e-3f) fail("repeated point " + std::to_string(i));
+    total += len;
+  }
+  const float closing = (t.center[0] - t.center[n - 1]).length();
+  if (closing > 3 * total / n) fail("loop does not close cleanly (closing segment " + std::to_string(closing) + " m)");
+}
+
+void check_curvature(const Track& t, float min_curve_radius_m) {
+  const int n = t.num_tiles();
+  for (int i = 0; i < n; ++i) {
+    const float k = std::fabs(signed_curvature(t.center[(i + n - 1) % n], t.center[i], t.center[(i + 1) % n]));
+    const float reach_m = 0.5f * t.width[i] + (t.walls ? t.wall_offset_m : 0.f);
+    if (k * min_curve_radius_m > 1.001f) fail("bend at point " + std::to_string(i) + " tighter than " + std::to_string(min_curve_radius_m) + " m");
+    if (k * reach_m >= 1.f) fail("road edge folds over itself at point " + std::to_string(i));
+  }
+}
+
+// Two road parts far apart along the loop must keep their edges (and walls) apart; adjacent segments
+// may not cross. A distance pre-check keeps this O(n^2) loop cheap.
+void check_overlap(const Track& t) {
+  const int n = t.num_tiles();
+  const float max_w = *std::max_element(t.width.begin(), t.width.end());
+  const float extra_m = kRoadClearance_m + (t.walls ? 2 * t.wall_offset_m : 0.f);
+  const float max_seg = t.length_m / n * 3;
+  const float near_m = max_w + extra_m + 2 * max_seg;
+  const float exempt_arc_m = 1.6f * (max_w + extra_m) + max_seg;
+  for (int i = 0; i < n; ++i) {
+    const Vec2 a = t.center[i], b = t.center[(i + 1) % n];
+    for (int j = i + 2; j < n; ++j) {
+      if (i == 0 && j == n - 1) continue;
+      const Vec2 c = t.center[j], d = t.center[(j + 1) % n];
+      const Vec2 ac = c - a;
+      if (ac.dot(ac) > near_m * near_m) continue;
+      if (segments_cross(a, b, c, d)) fail("centre line crosses itself at points " + std::to_string(i) + " and " + std::to_string(j));
+      const float arc = std::fabs(t.arc_length[j] - t.arc_length[i]);
+      if (std::min(arc, t.length_m - arc) < exempt_arc_m) continue;
+      const float need_m = 0.5f * (t.width[i] + t.width[j]) + extra_m;
+      if (point_segment_distance(c, a, b) < need_m) fail("road overlaps itself near points " + std::to_string(i) + " and " + std::to_string(j));
+    }
+  }
+}
+
+}  // namespace
+
+TrackParams track_preset(TrackPreset preset) {
+  TrackParams p;
+  switch (preset) {
+    case TrackPreset::easy:
+      p.checkpoints = 8;
+      p.radius_noise = 0.15f;
+      p.angle_noise = 0.3f;
+      p.width_m = 16;
+      p.min_curve_radius_m = 20;
+      break;
+    case TrackPreset::medium:
+      break;
+    case TrackPreset::hard:
+      p.checkpoints = 15;
+      p.radius_noise = 0.4f;
+      p.angle_noise = 0.6f;
+      p.width_m = 10;
+      p.min_curve_radius_m = 8;
+      break;
+  }
+  return p;
+}
+
+bool parse_track_preset(const std::string& name, TrackPreset* out) {
+  if (name == "easy") *out = TrackPreset::easy;
+  else if (name == "medium") *out = TrackPreset::medium;
+  else if (name == "hard") *out = TrackPreset::hard;
+  else return false;
+  return true;
+}
+
+void Track::validate(float min_curve_radius_m) const {
+  check_basic(*this);
+  check_closure(*this);
+  check_curvature(*this, min_curve_radius_m);
+  check_overlap(*this);
+}
+
+Track make_track(std::vector<Vec2> center, std::vector<float> width, const TrackParams& params) {
+  Track t;
+  t.center = std::move(center);
+  t.width = std::move(width);
+  t.walls = params.walls;
+  t.wall_offset_m = params.wall_offset_m;
+  const int n = t.num_tiles();
+  t.curvature.resize(n);
+  t.arc_length.resize(n);
+  t.kerb.resize(n);
+  double s = 0;
+  for (int i = 0; i < n; ++i) {
+    t.arc_length[i] = static_cast<float>(s);
+    s += (t.center[(i + 1) % n] - t.center[i]).length();
+    t.curvature[i] = signed_curvature(t.center[(i + n - 1) % n], t.center[i], t.center[(i + 1) % n]);
+  }
+  t.length_m = static_cast<float>(s);
+  for (int i = 0; i < n; ++i)
+    t.kerb[i] = std::fabs(t.curvature[i]) > params.kerb_curvature || std::fabs(t.curvature[(i + 1) % n]) > params.kerb_curvature;
+  return t;
+}
+
+Track generate_track(uint64_t seed, const TrackParams& params) {
+  if (params.checkpoints < 3) throw TrackError("track generator needs at least 3 checkpoints");
+  if (!(params.point_spacing_m > 0) || !(params.radius_m > 0) || !(params.width_m > 0))
+    throw TrackError("track generator needs positive radius, width and point spacing");
+  std::string last_error;
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    Rng rng(Rng::mix(seed, static_cast<uint64_t>(attempt)));
+    std::vector<Vec2> center = resample_closed(dense_spline(draw_checkpoints(rng, params)), params.point_spacing_m);
+    std::vector<float> width(center.size(), params.width_m);
+    Track t = make_track(std::move(center), std::move(width), params);
+    t.seed = seed;
+    try {
+      t.validate(params.min_curve_radius_m);
+      return t;
+    } catch (const TrackError& e) {
+      last_error = e.what();
+    }
+  }
+  throw TrackError("no valid track after " + std::to_string(kMaxAttempts) + " attempts for seed " + std::to_string(seed) + " (last: " + last_error + ")");
+}
+
+}  // namespace dl::sim

@@ -1,0 +1,46 @@
+// drivelab/sim internal: where a point is relative to a track (nearest segment, offset, surface).
+#pragma once
+#include <vector>
+
+#include "sim/car.h"
+#include "sim/track.h"
+
+namespace dl::sim {
+
+struct TrackProjection {
+  int segment = 0;
+  float t = 0;             // position along the segment [0, 1]
+  float lateral_m = 0;     // signed offset from the centre line, left positive
+  float distance_m = 0;    // unsigned distance to the segment
+  float half_width_m = 0;  // road half width there
+  float arc_m = 0;         // arc length of the projected point
+};
+
+class TrackQuery {
+ public:
+  static constexpr float kKerbWidth_m = 1.0f;
+
+  void build(const Track* track);
+  TrackProjection project(Vec2 p, int segment) const;
+  // Walks from `hint` to the nearest segment downhill in distance. Cheap, and right whenever the point
+  // moved a little since `hint` was computed; a global search is the fallback when far off the road.
+  int nearest_local(Vec2 p, int hint) const;
+  int nearest_global(Vec2 p) const;
+  // Local search, falling back to a global one when the point is off the road (it may have crossed
+  // the grass to another part of the track).
+  int nearest(Vec2 p, int hint) const;
+  Surface surface(const TrackProjection& pr) const;
+  Vec2 direction(int segment) const { return dir_[segment]; }
+  // Point on the centre line (with a lateral offset) at arc length s, wrapped around the loop.
+  Vec2 point_at(float arc_m, float lateral_m) const;
+  int segment_at(float arc_m) const;
+  const Track& track() const { return *track_; }
+
+ private:
+  float distance2(Vec2 p, int segment) const;
+  const Track* track_ = nullptr;
+  std::vector<Vec2> dir_;
+  std::vector<float> len_;
+};
+
+}  // namespace dl::sim
