@@ -4,7 +4,8 @@
 // writer) by a visit_fields(struct, visitor) function. A visitor provides:
 //   v.field(name, T& value, doc)               bool, std::string
 //   v.field(name, T& value, doc, lo, hi)       integers and floats, inclusive range
-//   v.choice(name, T& value, {{"a", A}, ...}, doc)   enums and closed sets of strings
+//   v.choice(name, T& value, {{"a", A}, ...}, doc)   enums and closed sets of strings; the options are
+//                                                    std::initializer_list<std::pair<const char*, T>>
 //   v.section(name, S& sub, doc)               a nested struct, itself visited with visit_fields
 // so the YAML parsing stays in one place (app/) and envs/ never sees yaml-cpp.
 #pragma once
@@ -14,6 +15,61 @@
 #include <utility>
 
 #include "sim/world.h"
+
+// The sim structs are described in their own namespace, so argument-dependent lookup finds the
+// descriptions from any visitor.
+namespace dl::sim {
+
+template <class V>
+void visit_fields(TrackParams& p, V& v) {
+  v.field("checkpoints", p.checkpoints, "control points around the loop", 4, 64);
+  v.field("radius_m", p.radius_m, "mean checkpoint distance from the centre (m)", 20.f, 2000.f);
+  v.field("radius_noise", p.radius_noise, "checkpoint radius jitter, fraction", 0.f, 0.9f);
+  v.field("angle_noise", p.angle_noise, "checkpoint angle jitter, fraction of spacing", 0.f, 0.9f);
+  v.field("width_m", p.width_m, "road width (m)", 3.f, 50.f);
+  v.field("min_curve_radius_m", p.min_curve_radius_m, "tightest allowed bend (m)", 0.f, 500.f);
+  v.field("point_spacing_m", p.point_spacing_m, "centre-line point spacing = tile length (m)", 1.f, 50.f);
+  v.field("kerb_curvature", p.kerb_curvature, "kerbs on bends sharper than this (1/m)", 0.f, 1.f);
+  v.field("walls", p.walls, "solid walls beside the road");
+  v.field("wall_offset_m", p.wall_offset_m, "wall distance from the road edge (m)", 0.f, 50.f);
+}
+template <class V>
+void visit_fields(CarParams& p, V& v) {
+  v.field("mass_kg", p.mass_kg, "car mass (kg)", 100.f, 10000.f);
+  v.field("length_m", p.length_m, "body length (m)", 1.f, 10.f);
+  v.field("width_m", p.width_m, "body width (m)", 0.5f, 5.f);
+  v.field("engine_power_w", p.engine_power_w, "engine power limit (W)", 1e3f, 1e6f);
+  v.field("max_drive_force_n", p.max_drive_force_n, "traction force limit (N)", 100.f, 1e5f);
+  v.field("max_brake_force_n", p.max_brake_force_n, "total brake force (N)", 100.f, 1e5f);
+  v.field("brake_lock_threshold", p.brake_lock_threshold, "brake input that locks the wheels", 0.f, 1.f);
+  v.field("max_steer_rad", p.max_steer_rad, "front wheel angle at full steer (rad)", 0.05f, 1.2f);
+  v.field("steer_rate_radps", p.steer_rate_radps, "steering rate limit (rad/s)", 0.1f, 100.f);
+  v.field("drag_coeff", p.drag_coeff, "aero drag, force = c v^2", 0.f, 10.f);
+  v.field("rolling_resistance", p.rolling_resistance, "fraction of weight", 0.f, 1.f);
+  v.choice("drive", p.drive, {{"rear", Drive::rear}, {"all", Drive::all}}, "driven wheels");
+}
+template <class V>
+void visit_fields(SurfaceGrip& p, V& v) {
+  v.field("road", p.road, "friction coefficient on road", 0.05f, 3.f);
+  v.field("kerb", p.kerb, "friction coefficient on kerbs", 0.05f, 3.f);
+  v.field("grass", p.grass, "friction coefficient on grass", 0.05f, 3.f);
+  v.field("grass_drag", p.grass_drag, "extra rolling resistance on grass", 0.f, 2.f);
+}
+template <class V>
+void visit_fields(LidarParams& p, V& v) {
+  v.field("rays", p.rays, "number of rays", 1, 1024);
+  v.field("fov_rad", p.fov_rad, "field of view (rad), centred on the heading", 0.01f, 6.2832f);
+  v.field("range_m", p.range_m, "ray length (m)", 1.f, 1000.f);
+}
+template <class V>
+void visit_fields(TrafficParams& p, V& v) {
+  v.field("cars", p.cars, "other cars", 0, 64);
+  v.field("desired_speed_mps", p.desired_speed_mps, "their IDM desired speed (m/s)", 0.f, 100.f);
+  v.field("lateral_offset_m", p.lateral_offset_m, "their lane offset from the centre (m)", 0.f, 20.f);
+  v.field("obstacles", p.obstacles, "static obstacles on the road", 0, 256);
+  v.field("obstacle_size_m", p.obstacle_size_m, "obstacle side (m)", 0.1f, 20.f);
+}
+}  // namespace dl::sim
 
 namespace dl::envs {
 
@@ -68,55 +124,6 @@ struct EnvConfig {
   float pomdp_dropout = 0.0f;        // track-pomdp: probability that a step's observation is blanked
 };
 
-template <class V>
-void visit_fields(sim::TrackParams& p, V& v) {
-  v.field("checkpoints", p.checkpoints, "control points around the loop", 4, 64);
-  v.field("radius_m", p.radius_m, "mean checkpoint distance from the centre (m)", 20.f, 2000.f);
-  v.field("radius_noise", p.radius_noise, "checkpoint radius jitter, fraction", 0.f, 0.9f);
-  v.field("angle_noise", p.angle_noise, "checkpoint angle jitter, fraction of spacing", 0.f, 0.9f);
-  v.field("width_m", p.width_m, "road width (m)", 3.f, 50.f);
-  v.field("min_curve_radius_m", p.min_curve_radius_m, "tightest allowed bend (m)", 0.f, 500.f);
-  v.field("point_spacing_m", p.point_spacing_m, "centre-line point spacing = tile length (m)", 1.f, 50.f);
-  v.field("kerb_curvature", p.kerb_curvature, "kerbs on bends sharper than this (1/m)", 0.f, 1.f);
-  v.field("walls", p.walls, "solid walls beside the road");
-  v.field("wall_offset_m", p.wall_offset_m, "wall distance from the road edge (m)", 0.f, 50.f);
-}
-template <class V>
-void visit_fields(sim::CarParams& p, V& v) {
-  v.field("mass_kg", p.mass_kg, "car mass (kg)", 100.f, 10000.f);
-  v.field("length_m", p.length_m, "body length (m)", 1.f, 10.f);
-  v.field("width_m", p.width_m, "body width (m)", 0.5f, 5.f);
-  v.field("engine_power_w", p.engine_power_w, "engine power limit (W)", 1e3f, 1e6f);
-  v.field("max_drive_force_n", p.max_drive_force_n, "traction force limit (N)", 100.f, 1e5f);
-  v.field("max_brake_force_n", p.max_brake_force_n, "total brake force (N)", 100.f, 1e5f);
-  v.field("brake_lock_threshold", p.brake_lock_threshold, "brake input that locks the wheels", 0.f, 1.f);
-  v.field("max_steer_rad", p.max_steer_rad, "front wheel angle at full steer (rad)", 0.05f, 1.2f);
-  v.field("steer_rate_radps", p.steer_rate_radps, "steering rate limit (rad/s)", 0.1f, 100.f);
-  v.field("drag_coeff", p.drag_coeff, "aero drag, force = c v^2", 0.f, 10.f);
-  v.field("rolling_resistance", p.rolling_resistance, "fraction of weight", 0.f, 1.f);
-  v.choice("drive", p.drive, {{"rear", sim::Drive::rear}, {"all", sim::Drive::all}}, "driven wheels");
-}
-template <class V>
-void visit_fields(sim::SurfaceGrip& p, V& v) {
-  v.field("road", p.road, "friction coefficient on road", 0.05f, 3.f);
-  v.field("kerb", p.kerb, "friction coefficient on kerbs", 0.05f, 3.f);
-  v.field("grass", p.grass, "friction coefficient on grass", 0.05f, 3.f);
-  v.field("grass_drag", p.grass_drag, "extra rolling resistance on grass", 0.f, 2.f);
-}
-template <class V>
-void visit_fields(sim::LidarParams& p, V& v) {
-  v.field("rays", p.rays, "number of rays", 1, 1024);
-  v.field("fov_rad", p.fov_rad, "field of view (rad), centred on the heading", 0.01f, 6.2832f);
-  v.field("range_m", p.range_m, "ray length (m)", 1.f, 1000.f);
-}
-template <class V>
-void visit_fields(sim::TrafficParams& p, V& v) {
-  v.field("cars", p.cars, "other cars", 0, 64);
-  v.field("desired_speed_mps", p.desired_speed_mps, "their IDM desired speed (m/s)", 0.f, 100.f);
-  v.field("lateral_offset_m", p.lateral_offset_m, "their lane offset from the centre (m)", 0.f, 20.f);
-  v.field("obstacles", p.obstacles, "static obstacles on the road", 0, 256);
-  v.field("obstacle_size_m", p.obstacle_size_m, "obstacle side (m)", 0.1f, 20.f);
-}
 template <class V>
 void visit_fields(RewardConfig& p, V& v) {
   v.field("tile_reward", p.tile_reward, "total reward for visiting every tile", 0.f, 1e6f);
