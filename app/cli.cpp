@@ -1,0 +1,88 @@
+// drivelab/app: the command line (CLI11). Parsing only; the work is in cmd_*.cpp.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include "app/commands.h"
+#include "app/config.h"
+
+namespace dl::app {
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"drivelab: a driving-RL workbench. Box2D driving environments and LibTorch agents.", "drivelab"};
+  app.require_subcommand(1);
+  app.footer("Run `drivelab COMMAND --help` for a command's options.");
+
+  TrainArgs train;
+  auto* train_cmd = app.add_subcommand("train", "Train an agent headless; writes a run folder under runs/.");
+  train_cmd->add_option("config", train.config, "Run config YAML (default: the embedded configs/ppo_track.yaml)");
+  train_cmd->add_option("overrides", train.overrides, "key.path=value overrides, e.g. train.seed=3 agent.learning_rate=1e-3");
+  train_cmd->add_option("--run-dir", train.run_dir, "Write the run here instead of runs/<env>__<algo>__<seed>__<time>/");
+  train_cmd->add_option("--resume", train.resume, "Continue a killed run from RUN/checkpoints/latest.pt");
+  train_cmd->add_flag("!--no-progress", train.progress, "Print no progress line");
+  train_cmd->add_flag("--print-config", train.print_config, "Print the resolved config and exit");
+  train_cmd->footer(
+      "A config argument containing '=' is taken as an override, so `drivelab train train.seed=2` trains the\n"
+      "default config with seed 2. Exit codes: 0 done, 1 failed (e.g. NaN loss), 2 bad input.");
+
+  EvalArgs eval;
+  auto* eval_cmd = app.add_subcommand("eval", "Evaluate a trained agent on unseen test tracks.");
+  eval_cmd->add_option("target", eval.target, "Run folder (uses checkpoints/best.pt, else latest.pt) or checkpoint file")
+      ->required();
+  eval_cmd->add_option("--episodes", eval.episodes, "Episodes to run")->check(CLI::Range(1, 100000));
+  eval_cmd->add_option("--tracks", eval.tracks, "Track set")->check(CLI::IsMember({"test", "train"}));
+  eval_cmd->add_option("--seed", eval.seed, "Evaluation seed");
+  eval_cmd->add_option("--device", eval.device, "auto | cpu | cuda | cuda:N");
+  eval_cmd->add_flag("--stochastic", eval.stochastic, "Sample actions instead of taking the mean");
+  eval_cmd->add_flag("--json", eval.json, "Print one JSON object");
+
+  bool envs_json = false;
+  auto* envs_cmd = app.add_subcommand("envs", "List the registered environments with their specs and defaults.");
+  envs_cmd->add_flag("--json", envs_json, "Print JSON");
+
+  BenchArgs bench;
+  auto* bench_cmd = app.add_subcommand("bench", "Measure environment steps/s (1..N threads), reset time and the Box2D floor.");
+  bench_cmd->add_flag("--json", bench.json, "Print one JSON object with a `results` list");
+  bench_cmd->add_option("--steps", bench.steps, "Steps per measurement")->check(CLI::Range(100, 100000000));
+  bench_cmd->add_option("--env", bench.envs, "Only these envs (repeatable)");
+  bench_cmd->add_option("--max-threads", bench.max_threads, "Most threads to try (0 = cores)")->check(CLI::Range(0, 1024));
+
+  auto* version_cmd = app.add_subcommand("version", "Print the versions of drivelab, LibTorch, Box2D and SDL, and CUDA.");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitBadInput;
+  }
+
+  try {
+    if (*train_cmd) {
+      // `drivelab train a=b` means overrides on the default config.
+      if (train.config.find('=') != std::string::npos) {
+        train.overrides.insert(train.overrides.begin(), train.config);
+        train.config.clear();
+      }
+      return cmd_train(train);
+    }
+    if (*eval_cmd) return cmd_eval(eval);
+    if (*envs_cmd) return cmd_envs(envs_json);
+    if (*bench_cmd) return cmd_bench(bench);
+    if (*version_cmd) return cmd_version();
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "drivelab: config error: %s\n", e.what());
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "drivelab: error: %s\n", e.what());
+    return kExitFailure;
+  }
+  return kExitBadInput;
+}
+
+}  // namespace dl::app

@@ -1,0 +1,77 @@
+// drivelab/app: `drivelab train`.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "agents/trainer.h"
+#include "app/commands.h"
+#include "app/config.h"
+#include "app/files.h"
+#include "app/metrics.h"
+#include "app/plot.h"
+
+namespace fs = std::filesystem;
+
+namespace dl::app {
+
+int cmd_train(const TrainArgs& args) {
+  // Everything that can be wrong with the input is found before anything is written.
+  RunConfig config;
+  std::string run_dir;
+  if (!args.resume.empty()) {
+    const fs::path config_path = fs::path(args.resume) / "config.yaml";
+    if (!fs::exists(config_path))
+      throw ConfigError(args.resume + ": not a run folder (no config.yaml in it)");
+    if (!args.config.empty())
+      throw ConfigError(args.config + ": --resume takes its config from the run folder; give overrides only");
+    config = load_run_config(config_path.string(), args.overrides);
+    run_dir = args.resume;
+  } else {
+    config = load_run_config(args.config, args.overrides);
+  }
+  const std::string resolved = to_yaml(config);
+  if (args.print_config) {
+    std::printf("%s", resolved.c_str());
+    return kExitOk;
+  }
+  if (run_dir.empty())
+    run_dir = make_run_dir(config.run.dir, config.env.id, config.agent.algo, config.train.seed, config.run.name,
+                           args.run_dir);
+  else
+    fs::create_directories(fs::path(run_dir) / "checkpoints");
+  write_file_atomic((fs::path(run_dir) / "config.yaml").string(), resolved);
+  std::printf("run folder: %s\n", run_dir.c_str());
+  std::fflush(stdout);
+
+  CsvMetrics metrics((fs::path(run_dir) / "metrics.csv").string(), args.progress, !args.resume.empty());
+  agents::TrainJob job;
+  job.env = config.env;
+  job.agent = config.agent;
+  job.train = config.train;
+  job.run_dir = run_dir;
+  job.resolved_config = resolved;
+  job.resume = !args.resume.empty();
+  job.metrics = &metrics;
+
+  agents::TrainResult result;
+  try {
+    result = agents::train(job);
+  } catch (...) {
+    metrics.flush();  // keep the curve up to the failure
+    throw;
+  }
+  metrics.flush();
+
+  const std::string title = config.env.id + " / " + config.agent.algo + " / seed " + std::to_string(config.train.seed);
+  try {
+    plot_learning_curve(metrics.rows(), title, (fs::path(run_dir) / "learning_curve.png").string());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "drivelab: no learning curve: %s\n", e.what());
+  }
+  std::printf("done: %lld steps in %.1f s; final eval return %.1f, best %.1f\n",
+              static_cast<long long>(result.steps), result.wall_s, result.final_eval_return, result.best_eval_return);
+  std::printf("run folder: %s\n", run_dir.c_str());
+  return kExitOk;
+}
+
+}  // namespace dl::app

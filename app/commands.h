@@ -1,0 +1,47 @@
+// drivelab/app: the subcommands. Each returns the process exit code:
+//   0 success, 1 runtime failure (e.g. NaN loss, I/O), 2 bad input (config, arguments, files).
+#pragma once
+#include <string>
+#include <vector>
+
+namespace dl::app {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitBadInput = 2;
+
+struct TrainArgs {
+  std::string config;                  // "" = embedded default
+  std::vector<std::string> overrides;  // key.path=value
+  std::string run_dir;                 // --run-dir
+  std::string resume;                  // --resume RUN
+  bool progress = true;
+  bool print_config = false;           // print the resolved config and exit
+};
+int cmd_train(const TrainArgs& args);
+
+struct EvalArgs {
+  std::string target;  // run folder or checkpoint file
+  int episodes = 10;
+  std::string tracks = "test";
+  unsigned long long seed = 12345;
+  bool json = false;
+  bool stochastic = false;
+  std::string device = "cpu";
+};
+int cmd_eval(const EvalArgs& args);
+
+int cmd_envs(bool json);
+int cmd_version();
+
+struct BenchArgs {
+  bool json = false;
+  int steps = 20000;
+  std::vector<std::string> envs;  // empty = all
+  int max_threads = 0;            // 0 = cores
+};
+int cmd_bench(const BenchArgs& args);
+
+int run_cli(int argc, char** argv);
+
+}  // namespace dl::app

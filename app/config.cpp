@@ -1,0 +1,338 @@
+// drivelab/app: YAML -> config structs, through the visit_fields descriptions.
+#include "app/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <type_traits>
+
+#include "drivelab_default_config.h"
+#include "envs/registry.h"
+
+namespace dl::app {
+namespace {
+
+std::string join_path(const std::string& prefix, const std::string& key) {
+  return prefix.empty() ? key : prefix + "." + key;
+}
+
+std::string node_kind(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: return "a mapping";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Null: return "nothing";
+    case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
+    default: return "an undefined value";
+  }
+}
+
+template <class T>
+std::string type_name() {
+  if constexpr (std::is_same_v<T, bool>) return "true or false";
+  else if constexpr (std::is_same_v<T, std::string>) return "a string";
+  else if constexpr (std::is_integral_v<T> && std::is_unsigned_v<T>) return "a non-negative integer";
+  else if constexpr (std::is_integral_v<T>) return "an integer";
+  else if constexpr (std::is_floating_point_v<T>) return "a number";
+  else return "a list of integers";
+}
+
+template <class T>
+std::string to_text(const T& value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+// Where a key came from, and the error text for it.
+struct Origin {
+  std::string file;                          // the file (or "<embedded default>")
+  std::map<std::string, std::string> overrides;  // path -> "path=value" given on the command line
+
+  std::string where(const std::string& path, const YAML::Node& node) const {
+    auto it = overrides.find(path);
+    if (it != overrides.end()) return "command-line override '" + it->second + "'";
+    if (node.IsDefined() && node.Mark().line >= 0)
+      return file + ":" + std::to_string(node.Mark().line + 1);
+    return file;
+  }
+  [[noreturn]] void fail(const std::string& path, const YAML::Node& node, const std::string& msg) const {
+    throw ConfigError(where(path, node) + ": key '" + path + "': " + msg);
+  }
+};
+
+// Reads one YAML mapping into a struct, then reports keys the struct does not have.
+class Reader {
+ public:
+  Reader(const YAML::Node& map, std::string prefix, const Origin& origin)
+      : map_(map), prefix_(std::move(prefix)), origin_(origin) {}
+
+  template <class T>
+  void field(const char* name, T& value, const char* /*doc*/) {
+    known_.push_back(name);
+    if (const YAML::Node node = map_[name]) value = parse<T>(name, node);
+  }
+
+  template <class T>
+  void field(const char* name, T& value, const char* /*doc*/, T lo, T hi) {
+    known_.push_back(name);
+    const YAML::Node node = map_[name];
+    if (!node) return;
+    const T parsed = parse<T>(name, node);
+    if (!(parsed >= lo && parsed <= hi))  // also rejects NaN
+      origin_.fail(join_path(prefix_, name), node,
+                   "value " + to_text(parsed) + " is out of range: expected " + type_name<T>() +
+                       " in [" + to_text(lo) + ", " + to_text(hi) + "]");
+    value = parsed;
+  }
+
+  template <class T>
+  void choice(const char* name, T& value, std::initializer_list<std::pair<const char*, T>> options,
+              const char* /*doc*/) {
+    known_.push_back(name);
+    const YAML::Node node = map_[name];
+    if (!node) return;
+    const std::string text = parse<std::string>(name, node);
+    std::vector<std::string> names;
+    for (const auto& [option_name, option_value] : options) {
+      if (text == option_name) {
+        value = option_value;
+        return;
+      }
+      names.push_back(option_name);
+    }
+    std::string allowed;
+    for (const auto& n : names) allowed += (allowed.empty() ? "" : ", ") + n;
+    std::string msg = "unknown value '" + text + "': expected one of " + allowed;
+    const std::string near = nearest_key(text, names);
+    if (!near.empty()) msg += " (did you mean '" + near + "'?)";
+    origin_.fail(join_path(prefix_, name), node, msg);
+  }
+
+  template <class S>
+  void section(const char* name, S& sub, const char* /*doc*/) {
+    known_.push_back(name);
+    const YAML::Node node = map_[name];
+    if (!node || node.IsNull()) return;
+    const std::string path = join_path(prefix_, name);
+    if (!node.IsMap()) origin_.fail(path, node, "expected a mapping of keys, got " + node_kind(node));
+    Reader reader(node, path, origin_);
+    visit_fields(sub, reader);
+    reader.check_unknown();
+  }
+
+  void check_unknown() const {
+    for (const auto& kv : map_) {
+      const std::string key = kv.first.as<std::string>();
+      if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
+      std::string msg = "unknown key";
+      const std::string near = nearest_key(key, known_);
+      if (!near.empty()) msg += " (did you mean '" + join_path(prefix_, near) + "'?)";
+      else {
+        std::string all;
+        for (const auto& k : known_) all += (all.empty() ? "" : ", ") + k;
+        msg += "; known keys here: " + all;
+      }
+      origin_.fail(join_path(prefix_, key), kv.first, msg);
+    }
+  }
+
+ private:
+  template <class T>
+  T parse(const char* name, const YAML::Node& node) const {
+    const std::string path = join_path(prefix_, name);
+    constexpr bool is_list = !std::is_arithmetic_v<T> && !std::is_same_v<T, std::string>;
+    if constexpr (is_list) {
+      if (!node.IsSequence()) origin_.fail(path, node, "expected " + type_name<T>() + ", got " + node_kind(node));
+    } else if (!node.IsScalar()) {
+      origin_.fail(path, node, "expected " + type_name<T>() + ", got " + node_kind(node));
+    }
+    try {
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        // yaml-cpp reads "-1" as a huge unsigned number; reject signs for unsigned fields ourselves.
+        if (std::is_unsigned_v<T> && node.Scalar().find('-') != std::string::npos) throw YAML::BadConversion(node.Mark());
+      }
+      return node.as<T>();
+    } catch (const YAML::BadConversion&) {
+      origin_.fail(path, node, "expected " + type_name<T>() + ", got " + node_kind(node));
+    }
+  }
+
+  YAML::Node map_;
+  std::string prefix_;
+  const Origin& origin_;
+  std::vector<std::string> known_;
+};
+
+// Writes a struct as YAML through the same description.
+class Writer {
+ public:
+  explicit Writer(YAML::Emitter& out) : out_(out) {}
+  template <class T>
+  void field(const char* name, T& value, const char*) {
+    out_ << YAML::Key << name << YAML::Value;
+    if constexpr (std::is_same_v<T, std::vector<int>>) out_ << YAML::Flow << value;
+    else out_ << value;
+  }
+  template <class T>
+  void field(const char* name, T& value, const char* doc, T, T) {
+    field(name, value, doc);
+  }
+  template <class T>
+  void choice(const char* name, T& value, std::initializer_list<std::pair<const char*, T>> options, const char*) {
+    for (const auto& [option_name, option_value] : options)
+      if (option_value == value) out_ << YAML::Key << name << YAML::Value << option_name;
+  }
+  template <class S>
+  void section(const char* name, S& sub, const char*) {
+    out_ << YAML::Key << name << YAML::Value << YAML::BeginMap;
+    visit_fields(sub, *this);
+    out_ << YAML::EndMap;
+  }
+
+ private:
+  YAML::Emitter& out_;
+};
+
+template <class V>
+void visit_fields(RunConfig& c, V& v) {
+  v.section("env", c.env, "environment");
+  v.section("agent", c.agent, "agent and hyperparameters");
+  v.section("train", c.train, "training budget, seed, device, evaluation");
+  v.section("run", c.run, "run folder");
+}
+
+// Sets root[a][b][c] = value for "a.b.c=value", creating mappings on the way.
+void apply_override(YAML::Node& root, const std::string& text, Origin& origin) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError("command-line override '" + text + "': expected key.path=value");
+  const std::string path = text.substr(0, eq);
+  const std::string value_text = text.substr(eq + 1);
+  YAML::Node value;
+  try {
+    value = YAML::Load(value_text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("command-line override '" + text + "': the value is not valid YAML: " + e.msg);
+  }
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  for (std::string part; std::getline(ss, part, '.');) {
+    if (part.empty()) throw ConfigError("command-line override '" + text + "': empty key in '" + path + "'");
+    parts.push_back(part);
+  }
+  YAML::Node node = root;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node child = node[parts[i]];
+    if (!child.IsMap()) {
+      node[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      child.reset(node[parts[i]]);
+    }
+    node.reset(child);
+  }
+  node[parts.back()] = value;
+  origin.overrides[path] = text;
+}
+
+}  // namespace
+
+std::string nearest_key(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = std::string::npos;
+  for (const auto& cand : candidates) {
+    // Levenshtein distance, two rows.
+    std::vector<size_t> prev(cand.size() + 1), cur(cand.size() + 1);
+    for (size_t j = 0; j <= cand.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= word.size(); ++i) {
+      cur[0] = i;
+      for (size_t j = 1; j <= cand.size(); ++j)
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (word[i - 1] == cand[j - 1] ? 0 : 1)});
+      std::swap(prev, cur);
+    }
+    if (prev[cand.size()] < best_distance) {
+      best_distance = prev[cand.size()];
+      best = cand;
+    }
+  }
+  const size_t limit = std::max<size_t>(2, word.size() / 3);
+  return best_distance <= limit ? best : "";
+}
+
+const std::string& embedded_default_config() {
+  static const std::string text = kEmbeddedDefaultConfig;
+  return text;
+}
+
+RunConfig parse_run_config(const std::string& yaml_text, const std::string& origin_name,
+                           const std::vector<std::string>& overrides) {
+  Origin origin{origin_name, {}};
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(origin_name + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML: " + e.msg);
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  if (!root.IsMap())
+    throw ConfigError(origin_name + ":" + std::to_string(root.Mark().line + 1) +
+                      ": expected a mapping with env, agent, train and run sections, got " + node_kind(root));
+  for (const auto& text : overrides) apply_override(root, text, origin);
+
+  RunConfig config;
+  // The env id and preset choose the defaults the rest of the env section overrides.
+  if (const YAML::Node env = root["env"]; env && env.IsMap()) {
+    Reader head(env, "env", origin);
+    head.choice("id", config.env.id, {{"track", "track"}, {"carracing", "carracing"}, {"traffic", "traffic"},
+                                      {"track-pomdp", "track-pomdp"}}, "");
+    const std::string preset_default = envs::default_env_config(config.env.id).preset;
+    config.env = envs::default_env_config(config.env.id);
+    config.env.preset = preset_default;
+    head.choice("preset", config.env.preset, {{"easy", "easy"}, {"medium", "medium"}, {"hard", "hard"}}, "");
+    envs::apply_preset(config.env);
+  }
+  Reader reader(root, "", origin);
+  visit_fields(config, reader);
+  reader.check_unknown();
+
+  const std::string& device = config.train.device;
+  const bool cuda_n = device.rfind("cuda:", 0) == 0 && device.size() > 5 &&
+                      std::all_of(device.begin() + 5, device.end(), ::isdigit);
+  if (device != "auto" && device != "cpu" && device != "cuda" && !cuda_n)
+    origin.fail("train.device", root["train"]["device"],
+                "unknown device '" + device + "': expected auto, cpu, cuda or cuda:N");
+  return config;
+}
+
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
+  if (path.empty()) return parse_run_config(embedded_default_config(), "<embedded default config>", overrides);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot open the config file (missing or unreadable)");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_run_config(text.str(), path, overrides);
+}
+
+std::string to_yaml(RunConfig& config) {
+  YAML::Emitter out;
+  out.SetFloatPrecision(7);
+  out << YAML::BeginMap;
+  Writer writer(out);
+  visit_fields(config, writer);
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string env_config_yaml(envs::EnvConfig& config) {
+  YAML::Emitter out;
+  out.SetFloatPrecision(7);
+  out << YAML::BeginMap;
+  Writer writer(out);
+  visit_fields(config, writer);
+  out << YAML::EndMap;
+  return out.c_str();
+}
+
+}  // namespace dl::app

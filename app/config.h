@@ -1,0 +1,59 @@
+// drivelab/app: run configuration. The one place YAML is parsed.
+//
+// A run config has four sections: env (envs::EnvConfig), agent (agents::AgentConfig), train
+// (agents::TrainConfig) and run (RunSection). Each struct describes its fields through visit_fields; the
+// reader here walks the YAML tree with the same description, so every field is documented, type-checked
+// and range-checked in one way, and unknown keys are found (with the nearest known key suggested).
+#pragma once
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "agents/config.h"
+#include "envs/config.h"
+
+namespace dl::app {
+
+struct RunSection {
+  std::string name;          // optional label added to the run folder name
+  std::string dir = "runs";  // parent folder of run folders
+};
+
+template <class V>
+void visit_fields(RunSection& c, V& v) {
+  v.field("name", c.name, "label added to the run folder name");
+  v.field("dir", c.dir, "parent folder of run folders");
+}
+
+struct RunConfig {
+  envs::EnvConfig env;
+  agents::AgentConfig agent;
+  agents::TrainConfig train;
+  RunSection run;
+};
+
+// A config error names where it comes from: "FILE:LINE: key 'a.b': message".
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Loads a run config from a YAML file ("" = the embedded default, configs/ppo_track.yaml) and applies
+// `key.path=value` overrides. Throws ConfigError.
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// Same, from YAML text; `origin` names the text in messages.
+RunConfig parse_run_config(const std::string& yaml_text, const std::string& origin,
+                           const std::vector<std::string>& overrides = {});
+
+// The resolved config as YAML (every field, defaults included).
+std::string to_yaml(RunConfig& config);
+
+// One env config as YAML (for `drivelab envs`).
+std::string env_config_yaml(envs::EnvConfig& config);
+
+// The embedded default config text (configs/ppo_track.yaml at build time).
+const std::string& embedded_default_config();
+
+// The nearest of `candidates` to `word` by edit distance, or "" if none is close.
+std::string nearest_key(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace dl::app

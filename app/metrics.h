@@ -1,0 +1,50 @@
+// drivelab/app: metrics.csv and the progress line.
+//
+// metrics.csv is in long form, one scalar a row: `step,wall_s,name,value`. Metric names are flat and
+// stable (charts/episodic_return, charts/SPS, losses/policy, ...), and a new metric never changes the
+// columns. The file is rewritten atomically (at most every few seconds and at the end), so a reader never
+// sees half a row and a killed run keeps what was last flushed.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agents/trainer.h"
+
+namespace dl::app {
+
+struct MetricRow {
+  int64_t step;
+  double wall_s;
+  std::string name;
+  double value;
+};
+
+class CsvMetrics : public agents::MetricsSink {
+ public:
+  // `existing`: rows of an earlier metrics.csv to keep (on --resume).
+  explicit CsvMetrics(std::string path, bool progress = true, bool resume = false);
+  void scalar(int64_t step, const std::string& name, double value) override;
+  void end_update(int64_t step, int64_t total_steps) override;
+  void flush();
+  const std::vector<MetricRow>& rows() const { return rows_; }
+  // Last value of a metric, or NaN.
+  double last(const std::string& name) const;
+
+ private:
+  void progress_line(int64_t step, int64_t total_steps, bool final_line);
+  std::string path_;
+  bool progress_;
+  bool tty_;
+  std::vector<MetricRow> rows_;
+  std::map<std::string, double> last_;
+  std::chrono::steady_clock::time_point start_, last_flush_, last_print_;
+  double wall_offset_s_ = 0;  // wall time of the resumed run
+  int64_t start_step_ = -1;
+};
+
+std::vector<MetricRow> read_metrics_csv(const std::string& path);
+
+}  // namespace dl::app
