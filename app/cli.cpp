@@ -51,6 +51,11 @@ int run_cli(int argc, char** argv) {
 
   auto* version_cmd = app.add_subcommand("version", "Print the versions of drivelab, LibTorch, Box2D and SDL, and CUDA.");
 
+  // Commands that keep their options in their own files (app/cmd_*.cpp): each adds its subcommand and
+  // returns it with the function that runs it. Add one line per command here.
+  std::vector<CommandHook> hooks;
+  // (hooks.push_back(add_xxx_command(app));)
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -75,6 +80,8 @@ int run_cli(int argc, char** argv) {
     if (*envs_cmd) return cmd_envs(envs_json);
     if (*bench_cmd) return cmd_bench(bench);
     if (*version_cmd) return cmd_version();
+    for (auto& [cmd, action] : hooks)
+      if (*cmd) return action();
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "drivelab: config error: %s\n", e.what());
     return kExitBadInput;

@@ -1,8 +1,14 @@
 // drivelab/app: the subcommands. Each returns the process exit code:
 //   0 success, 1 runtime failure (e.g. NaN loss, I/O), 2 bad input (config, arguments, files).
 #pragma once
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
+
+namespace CLI {
+class App;
+}
 
 namespace dl::app {
 
@@ -41,6 +47,9 @@ struct BenchArgs {
   int max_threads = 0;            // 0 = cores
 };
 int cmd_bench(const BenchArgs& args);
+
+// A subcommand added by its own file, and the function that runs it once parsed.
+using CommandHook = std::pair<CLI::App*, std::function<int()>>;
 
 int run_cli(int argc, char** argv);
 
