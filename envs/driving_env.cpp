@@ -1,0 +1,135 @@
+#include "envs/driving_env.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "envs/pixels.h"
+#include "envs/randomize.h"
+
+namespace dl::envs {
+namespace {
+
+ActionSpec make_action_spec(const std::string& kind) {
+  ActionSpec spec;
+  if (kind == "discrete") {
+    spec.discrete = true;
+    spec.n = sim::kNumDiscreteActions;
+    spec.box.shape = {1};
+    spec.box.low = {0};
+    spec.box.high = {static_cast<float>(sim::kNumDiscreteActions - 1)};
+    return spec;
+  }
+  if (kind != "continuous")
+    throw std::invalid_argument("action: unknown action space '" + kind + "' (expected continuous or discrete)");
+  spec.box.shape = {3};  // steer, gas, brake
+  spec.box.low = {-1, 0, 0};
+  spec.box.high = {1, 1, 1};
+  return spec;
+}
+
+int ego_collisions(const sim::StepEvents& events) {
+  return static_cast<int>(std::count_if(events.collisions.begin(), events.collisions.end(),
+                                        [](const sim::Collision& c) { return c.car_a == 0; }));
+}
+
+}  // namespace
+
+sim::WorldConfig world_config(const EnvConfig& config) {
+  sim::WorldConfig w;
+  w.track = config.track;
+  w.car = config.car;
+  w.grip = config.grip;
+  w.lidar = config.lidar;
+  w.traffic = config.traffic;
+  w.dt_s = config.dt_s;
+  return w;
+}
+
+DrivingEnv::DrivingEnv(const EnvConfig& config)
+    : config_(config),
+      base_world_(world_config(config)),
+      world_(std::make_unique<sim::World>(base_world_)),
+      tracks_(config),
+      pixels_(config.id == "carracing"),
+      layout_(vector_obs_layout(config, base_world_)),
+      obs_spec_(pixels_ ? pixel_obs_spec(config.pixels) : vector_obs_spec(layout_)),
+      action_spec_(make_action_spec(config.action)) {
+  if (config.action_repeat < 1)
+    throw std::invalid_argument("action_repeat must be >= 1, got " + std::to_string(config.action_repeat));
+}
+
+void DrivingEnv::reset(uint64_t seed, void* obs, Info& info) {
+  rng_.reseed(seed);
+  world_->mutable_config() = randomized_world(base_world_, config_.randomize, rng_);
+  if (tracks_.from_files()) {
+    const sim::Track& track = tracks_.next_file(rng_);
+    world_->reset(rng_.next_u64(), track);
+  } else {
+    const uint64_t track_id = tracks_.next_id(rng_);
+    world_->reset(rng_.next_u64(), track_id);
+  }
+  info = Info{};
+  fill_info(info);
+  write_obs(obs);
+}
+
+StepResult DrivingEnv::step(const float* action, void* obs, Info& info) {
+  const sim::Action sim_action = to_sim_action(action);
+  StepResult result;
+  info = Info{};
+  for (int i = 0; i < config_.action_repeat && !result.terminated; ++i)
+    result.reward += physics_step(sim_action, result.terminated, info);
+  fill_info(info);
+  write_obs(obs);
+  return result;
+}
+
+sim::Action DrivingEnv::to_sim_action(const float* action) const {
+  float checked[3];
+  std::copy(action, action + action_spec_.dim(), checked);
+  const int index = check_action(action_spec_, checked);
+  if (action_spec_.discrete) return sim::discrete_action(index);
+  return {checked[0], checked[1], checked[2]};
+}
+
+float DrivingEnv::physics_step(const sim::Action& action, bool& terminated, Info& info) {
+  const sim::StepEvents& events = world_->step(action);
+  const RewardConfig& r = config_.reward;
+  const int tiles = std::max(1, world_->track().num_tiles());
+  const int collisions = ego_collisions(events);
+  float reward = -r.step_penalty + r.tile_reward * static_cast<float>(events.new_tiles) / tiles;
+  if (!events.on_road) reward -= r.offtrack_penalty;
+  reward += r.speed_bonus * world_->car().speed_mps;
+  reward -= r.collision_penalty * static_cast<float>(collisions);
+  info.collisions += collisions;
+  info.off_track = !events.on_road;
+  if (events.lap_complete) {
+    reward += r.lap_bonus;
+    info.lap_complete = true;
+    terminated = true;
+  }
+  if (r.terminate_on_collision && collisions > 0) terminated = true;
+  if (events.off_playfield) {
+    // As CarRacing: leaving the playfield replaces the step's reward.
+    reward = r.off_playfield;
+    terminated = true;
+  }
+  return reward;
+}
+
+void DrivingEnv::write_obs(void* obs) {
+  if (pixels_) {
+    render_pixels(config_.pixels, *world_, draw_list_, static_cast<uint8_t*>(obs));
+  } else {
+    write_vector_obs(layout_, *world_, static_cast<float*>(obs));
+  }
+}
+
+void DrivingEnv::fill_info(Info& info) const {
+  const int tiles = std::max(1, world_->track().num_tiles());
+  info.speed_mps = world_->car().speed_mps;
+  info.tiles_visited = world_->tiles_visited();
+  info.lap_progress = std::clamp(static_cast<float>(info.tiles_visited) / tiles, 0.0f, 1.0f);
+}
+
+}  // namespace dl::envs

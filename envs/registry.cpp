@@ -1,0 +1,93 @@
+#include "envs/registry.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "envs/driving_env.h"
+#include "envs/wrappers.h"
+
+namespace dl::envs {
+namespace {
+
+std::string registered_list() {
+  std::string names;
+  for (const auto& e : registered_envs()) names += (names.empty() ? "" : ", ") + e.id;
+  return names;
+}
+
+void require_registered(const std::string& id) {
+  if (!is_registered(id))
+    throw std::invalid_argument("unknown env id '" + id + "' (registered: " + registered_list() + ")");
+}
+
+void require_choice(const char* key, const std::string& value, std::initializer_list<const char*> allowed) {
+  for (const char* a : allowed)
+    if (value == a) return;
+  std::string list;
+  for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+  throw std::invalid_argument(std::string(key) + ": '" + value + "' is not one of " + list);
+}
+
+void validate(const EnvConfig& config) {
+  require_registered(config.id);
+  require_choice("tracks", config.tracks, {"train", "test"});
+  require_choice("action", config.action, {"continuous", "discrete"});
+  if (config.max_steps < 1) throw std::invalid_argument("max_steps must be >= 1");
+  if (config.frame_stack < 1) throw std::invalid_argument("frame_stack must be >= 1");
+  if (config.action_repeat < 1) throw std::invalid_argument("action_repeat must be >= 1");
+  if (config.num_tracks < 0) throw std::invalid_argument("num_tracks must be >= 0");
+}
+
+}  // namespace
+
+const std::vector<EnvInfo>& registered_envs() {
+  static const std::vector<EnvInfo> envs = {
+      {"track", "follow a procedural track from lidar and car state; CarRacing's reward"},
+      {"carracing", "CarRacing-v3 compatible: 96x96 RGB ego view, -0.1 a step, +1000/N a new tile"},
+      {"traffic", "the track env with other cars and obstacles; collisions are penalized"},
+      {"track-pomdp", "the track env without velocities and with lidar dropout: needs memory"},
+  };
+  return envs;
+}
+
+bool is_registered(const std::string& id) {
+  const auto& envs = registered_envs();
+  return std::any_of(envs.begin(), envs.end(), [&](const EnvInfo& e) { return e.id == id; });
+}
+
+void apply_preset(EnvConfig& config) {
+  sim::TrackPreset preset;
+  if (!sim::parse_track_preset(config.preset, &preset))
+    throw std::invalid_argument("preset: unknown track preset '" + config.preset + "' (expected easy, medium or hard)");
+  config.track = sim::track_preset(preset);
+}
+
+EnvConfig default_env_config(const std::string& id) {
+  require_registered(id);
+  EnvConfig config;
+  config.id = id;
+  apply_preset(config);
+  if (id == "traffic") {
+    config.traffic.cars = 6;
+    config.traffic.obstacles = 4;
+    config.lidar.rays = 24;
+    config.reward.collision_penalty = 10;
+  } else if (id == "track-pomdp") {
+    config.pomdp_dropout = 0.3f;
+  }
+  return config;
+}
+
+std::unique_ptr<Env> make_env(const EnvConfig& config, int /*index*/) {
+  validate(config);
+  auto driving = std::make_unique<DrivingEnv>(config);
+  const VectorObsLayout layout = driving->layout();
+  std::unique_ptr<Env> env = std::move(driving);
+  if (config.id == "track-pomdp" && config.pomdp_dropout > 0)
+    env = std::make_unique<LidarDropout>(std::move(env), layout.lidar_first(), layout.lidar_rays, config.pomdp_dropout);
+  if (config.frame_stack > 1) env = std::make_unique<FrameStack>(std::move(env), config.frame_stack);
+  env = std::make_unique<TimeLimit>(std::move(env), config.max_steps);
+  return std::make_unique<EpisodeStats>(std::move(env), config.dt_s * config.action_repeat);
+}
+
+}  // namespace dl::envs
