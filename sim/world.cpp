@@ -84,7 +84,9 @@ void World::Impl::update_surfaces(Vehicle& v) const {
 void World::Impl::update_vehicle_track_state(Vehicle& v) const {
   const b2Vec2 p = v.body->GetPosition();
   v.segment = query.nearest({p.x, p.y}, v.segment);
-  v.arc_m = query.project({p.x, p.y}, v.segment).arc_m;
+  const TrackProjection pr = query.project({p.x, p.y}, v.segment);
+  v.arc_m = pr.arc_m;
+  v.lateral_m = pr.lateral_m;
   update_surfaces(v);
   v.state = read_car_state(v.body, v.physics, v.surfaces);
 }

@@ -31,6 +31,7 @@ struct Vehicle {
   float lane_m = 0;              // traffic: lateral offset it follows
   float desired_speed_mps = 0;   // traffic: IDM desired speed
   float arc_m = 0;               // arc length of its projection on the centre line
+  float lateral_m = 0;           // signed offset from the centre line, left positive
 };
 
 struct Obstacle {

@@ -21,8 +21,8 @@ constexpr float kMaxTrafficBrake = 0.85f;  // stay below the lock threshold
 // Pure-pursuit look-ahead grows with speed; the floor keeps it stable when starting.
 constexpr float kMinLookahead_m = 8.0f;
 constexpr float kLookaheadTime_s = 0.8f;
-// Obstacles closer than this to a car's lane are in its way.
-constexpr float kLaneHalfWidth_m = 2.5f;
+// Something whose centre is closer to a car's lane than the car width plus this is in its way.
+constexpr float kLaneClearance_m = 0.5f;
 
 float idm_accel(float speed, float desired, float gap_m, float lead_speed) {
   const float free = 1 - std::pow(speed / std::max(desired, 0.1f), 4.f);
@@ -62,17 +62,19 @@ Action traffic_action(const Vehicle& v, const TrackQuery& q, const CarParams& ca
 void World::Impl::step_traffic() {
   const float length = track.length_m;
   const float car_len = active.car.length_m;
+  const float lane_half_m = active.car.width_m + kLaneClearance_m;
   for (Vehicle& v : traffic) {
     float gap = std::numeric_limits<float>::infinity(), lead_speed = 0;
-    auto consider = [&](float arc, float speed, float extent_m) {
+    auto consider = [&](float arc, float lateral, float speed, float extent_m) {
+      if (std::fabs(lateral - v.lane_m) > lane_half_m) return;  // beside this lane: no need to slow
       const float g = forward_gap(v.arc_m, arc, length) - extent_m;
       if (g < gap) gap = g, lead_speed = speed;
     };
-    consider(ego.arc_m, ego.state.speed_mps, car_len);
+    consider(ego.arc_m, ego.lateral_m, ego.state.speed_mps, car_len);
     for (const Vehicle& o : traffic)
-      if (&o != &v) consider(o.arc_m, o.state.speed_mps, car_len);
+      if (&o != &v) consider(o.arc_m, o.lateral_m, o.state.speed_mps, car_len);
     for (const Obstacle& o : obstacles)
-      if (std::fabs(o.lateral_m - v.lane_m) < kLaneHalfWidth_m) consider(o.arc_m, 0, 0.5f * (car_len + active.traffic.obstacle_size_m));
+      consider(o.arc_m, o.lateral_m, 0, 0.5f * (car_len + active.traffic.obstacle_size_m));
     // A gap "ahead" of almost a whole lap is really a car just behind: ignore it.
     if (gap > 0.5f * length) gap = std::numeric_limits<float>::infinity();
     apply_car_forces(v.body, active.car, active.grip, v.surfaces, traffic_action(v, query, active.car, gap, lead_speed),

@@ -1,5 +1,6 @@
 // Helpers shared by the sim tests: hand-made tracks and a simple lane-keeping driver.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
