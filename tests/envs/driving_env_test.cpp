@@ -258,3 +258,47 @@ TEST_CASE("unknown ids and bad choices are rejected with the valid ones named", 
   c.preset = "extreme";
   CHECK_THROWS_AS(apply_preset(c), std::invalid_argument);
 }
+
+TEST_CASE("traffic collisions are penalized per step in contact, or end the episode", "[envs][traffic]") {
+  EnvConfig c = config_for("traffic");
+  c.traffic.cars = 12;
+  c.traffic.desired_speed_mps = 5;  // slow cars ahead that the lane keeper runs into
+  for (bool terminate : {false, true}) {
+    c.reward.terminate_on_collision = terminate;
+    DrivingEnv env(c);
+    std::vector<float> obs(env.observation_spec().size());
+    Info info;
+    env.reset(3, obs.data(), info);
+    bool collided = false;
+    for (int i = 0; i < 3000 && !collided; ++i) {
+      const auto a = follow_track(env.layout(), obs.data(), 20);
+      const StepResult s = env.step(a.data(), obs.data(), info);
+      collided = info.collisions > 0;
+      if (!collided) continue;
+      CHECK(s.reward <= -0.1f - c.reward.collision_penalty * info.collisions + c.reward.tile_reward / 50);
+      CHECK(s.terminated == terminate);
+    }
+    CHECK(collided);
+  }
+}
+
+TEST_CASE("track-pomdp blanks the whole lidar at its dropout rate", "[envs][pomdp]") {
+  EnvConfig c = config_for("track-pomdp");
+  c.pomdp_dropout = 1.0f;
+  Runner always(c);
+  always.reset(1);
+  const int rays = c.lidar.rays;
+  for (int i = 0; i < 20; ++i) {
+    always.step(0, 0.5f, 0);
+    CHECK(std::all_of(always.f(), always.f() + rays, [](float x) { return x == 0.0f; }));
+  }
+  Runner sometimes(config_for("track-pomdp"));  // the default rate, 0.3
+  sometimes.reset(1);
+  int blanked = 0;
+  for (int i = 0; i < 1000; ++i) {
+    sometimes.step(0, 0, 0);
+    blanked += std::all_of(sometimes.f(), sometimes.f() + rays, [](float x) { return x == 0.0f; });
+  }
+  CHECK(blanked > 200);
+  CHECK(blanked < 400);
+}

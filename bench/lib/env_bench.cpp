@@ -1,0 +1,120 @@
+#include "bench/lib/env_bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "envs/registry.h"
+#include "envs/vector_env.h"
+#include "sim/rng.h"
+
+namespace dl::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Enough pre-drawn actions that drawing them stays out of the timed loop.
+constexpr int kActionRows = 4096;
+// Steps between clock reads: reading the clock every step would show up in the track env's numbers.
+constexpr int kStepsPerClockCheck = 64;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::vector<float> random_actions(const envs::ActionSpec& spec, int rows, uint64_t seed) {
+  sim::Rng rng(seed);
+  std::vector<float> actions(static_cast<size_t>(rows) * spec.dim());
+  for (int r = 0; r < rows; ++r)
+    for (int d = 0; d < spec.dim(); ++d) {
+      float& a = actions[static_cast<size_t>(r) * spec.dim() + d];
+      a = spec.discrete ? static_cast<float>(rng.uniform_int(0, spec.n - 1))
+                        : static_cast<float>(rng.uniform(spec.box.low[d], spec.box.high[d]));
+    }
+  return actions;
+}
+
+double median_reset_ms(envs::Env& env, int samples, uint64_t seed) {
+  std::vector<uint8_t> obs(env.observation_spec().bytes());
+  envs::Info info;
+  std::vector<double> ms;
+  for (int i = 0; i < std::max(1, samples); ++i) {
+    const auto start = Clock::now();
+    env.reset(seed + i, obs.data(), info);
+    ms.push_back(1e3 * seconds_since(start));
+  }
+  std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
+  return ms[ms.size() / 2];
+}
+
+std::vector<std::string> env_ids(const BenchOptions& options) {
+  if (!options.envs.empty()) return options.envs;
+  std::vector<std::string> ids;
+  for (const auto& e : envs::registered_envs()) ids.push_back(e.id);
+  return ids;
+}
+
+std::vector<int> thread_counts(const BenchOptions& options) {
+  if (!options.threads.empty()) return options.threads;
+  std::vector<int> counts{1, 2};
+  const int hardware = static_cast<int>(std::thread::hardware_concurrency());
+  if (hardware > 2) counts.push_back(hardware);
+  return counts;
+}
+
+}  // namespace
+
+BenchEntry bench_single_env(const std::string& env_id, const BenchOptions& options) {
+  auto env = envs::make_env(envs::default_env_config(env_id));
+  const auto actions = random_actions(env->action_spec(), kActionRows, options.seed);
+  const int dim = env->action_spec().dim();
+  std::vector<uint8_t> obs(env->observation_spec().bytes());
+  envs::Info info;
+  BenchEntry entry{env_id, 1, 1, 0, median_reset_ms(*env, options.reset_samples, options.seed)};
+  env->reset(options.seed, obs.data(), info);
+  sim::Rng episode_seeds(options.seed);
+  int64_t steps = 0;
+  const auto start = Clock::now();
+  double elapsed_s = 0;
+  while (elapsed_s < options.seconds_per_case) {
+    for (int i = 0; i < kStepsPerClockCheck; ++i, ++steps) {
+      const float* action = actions.data() + (steps % kActionRows) * dim;
+      const envs::StepResult r = env->step(action, obs.data(), info);
+      if (r.terminated || r.truncated) env->reset(episode_seeds.next_u64(), obs.data(), info);
+    }
+    elapsed_s = seconds_since(start);
+  }
+  entry.steps_per_s = steps / elapsed_s;
+  return entry;
+}
+
+BenchEntry bench_vector_env(const std::string& env_id, int threads, const BenchOptions& options) {
+  const envs::EnvConfig config = envs::default_env_config(env_id);
+  envs::VectorEnv venv([&](int index) { return envs::make_env(config, index); }, options.num_envs, threads);
+  const int rows_per_step = options.num_envs;
+  const auto actions = random_actions(venv.action_spec(), kActionRows * rows_per_step / 16 + rows_per_step,
+                                      options.seed);
+  const size_t step_floats = static_cast<size_t>(rows_per_step) * venv.action_spec().dim();
+  const size_t action_steps = actions.size() / step_floats;
+  venv.reset(options.seed);
+  int64_t vector_steps = 0;
+  const auto start = Clock::now();
+  double elapsed_s = 0;
+  while (elapsed_s < options.seconds_per_case) {
+    venv.step(actions.data() + (vector_steps % action_steps) * step_floats);
+    ++vector_steps;
+    elapsed_s = seconds_since(start);
+  }
+  return {env_id, threads, options.num_envs, vector_steps * options.num_envs / elapsed_s, 0};
+}
+
+std::vector<BenchEntry> run_env_benchmarks(const BenchOptions& options) {
+  std::vector<BenchEntry> entries;
+  for (const auto& id : env_ids(options)) {
+    entries.push_back(bench_single_env(id, options));
+    for (int threads : thread_counts(options)) entries.push_back(bench_vector_env(id, threads, options));
+  }
+  return entries;
+}
+
+}  // namespace dl::bench
