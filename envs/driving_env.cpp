@@ -68,12 +68,14 @@ void DrivingEnv::reset(uint64_t seed, void* obs, Info& info) {
     const uint64_t track_id = tracks_.next_id(rng_);
     world_->reset(rng_.next_u64(), track_id);
   }
+  started_ = true;
   info = Info{};
   fill_info(info);
   write_obs(obs);
 }
 
 StepResult DrivingEnv::step(const float* action, void* obs, Info& info) {
+  if (!started_) throw std::logic_error("env '" + config_.id + "': step() called before reset()");
   const sim::Action sim_action = to_sim_action(action);
   StepResult result;
   info = Info{};

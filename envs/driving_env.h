@@ -50,6 +50,7 @@ class DrivingEnv : public Env {
   Spec obs_spec_;
   ActionSpec action_spec_;
   sim::DrawList draw_list_;
+  bool started_ = false;  // step() before the first reset() is an error, not a crash
 };
 
 }  // namespace dl::envs

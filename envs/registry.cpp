@@ -90,4 +90,9 @@ std::unique_ptr<Env> make_env(const EnvConfig& config, int /*index*/) {
   return std::make_unique<EpisodeStats>(std::move(env), config.dt_s * config.action_repeat);
 }
 
+std::unique_ptr<VectorEnv> make_vector_env(const EnvConfig& config, int num_envs, int num_threads) {
+  validate(config);
+  return std::make_unique<VectorEnv>([config](int index) { return make_env(config, index); }, num_envs, num_threads);
+}
+
 }  // namespace dl::envs

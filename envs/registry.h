@@ -6,6 +6,7 @@
 
 #include "envs/config.h"
 #include "envs/env.h"
+#include "envs/vector_env.h"
 
 namespace dl::envs {
 
@@ -26,5 +27,9 @@ void apply_preset(EnvConfig& config);
 // Builds the env with all the layers the config asks for (action repeat, frame stack, time limit,
 // episode statistics). `index` is the env's position in a vector env.
 std::unique_ptr<Env> make_env(const EnvConfig& config, int index = 0);
+
+// num_envs envs made by make_env(config, i), stepped on num_threads threads (see vector_env.h). Call
+// reset(seed) before the first step.
+std::unique_ptr<VectorEnv> make_vector_env(const EnvConfig& config, int num_envs, int num_threads);
 
 }  // namespace dl::envs

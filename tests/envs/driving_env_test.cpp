@@ -302,3 +302,33 @@ TEST_CASE("track-pomdp blanks the whole lidar at its dropout rate", "[envs][pomd
   CHECK(blanked > 200);
   CHECK(blanked < 400);
 }
+
+TEST_CASE("a vector of track envs gives the same results on 1 and 2 threads", "[envs][vector]") {
+  EnvConfig c = default_env_config("track");
+  c.max_steps = 60;  // several autoresets per env
+  auto run = [&](int threads) {
+    auto venv = make_vector_env(c, 4, threads);
+    venv->reset(123);
+    dl::sim::Rng rng(5);
+    std::vector<float> actions(4 * 3), trace;
+    for (int s = 0; s < 150; ++s) {
+      for (auto& a : actions) a = static_cast<float>(rng.uniform(-1, 1));
+      venv->step(actions.data());
+      const auto* obs = static_cast<const float*>(venv->obs());
+      trace.insert(trace.end(), obs, obs + 4 * venv->observation_spec().size());
+      trace.insert(trace.end(), venv->rewards(), venv->rewards() + 4);
+      for (int i = 0; i < 4; ++i) trace.push_back(venv->truncated()[i] + 2 * venv->terminated()[i]);
+    }
+    return trace;
+  };
+  const auto one = run(1);
+  CHECK(run(2) == one);
+}
+
+TEST_CASE("stepping before the first reset is an error", "[envs][spec]") {
+  auto env = make_env(default_env_config("track"));
+  std::vector<float> obs(env->observation_spec().size());
+  const float action[3] = {0, 0, 0};
+  Info info;
+  CHECK_THROWS_WITH(env->step(action, obs.data(), info), Catch::Contains("before reset"));
+}
