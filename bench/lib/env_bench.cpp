@@ -4,6 +4,7 @@
 #include <chrono>
 #include <thread>
 
+#include "bench/lib/box2d_floor.h"
 #include "envs/registry.h"
 #include "envs/vector_env.h"
 #include "sim/rng.h"
@@ -17,6 +18,8 @@ using Clock = std::chrono::steady_clock;
 constexpr int kActionRows = 4096;
 // Steps between clock reads: reading the clock every step would show up in the track env's numbers.
 constexpr int kStepsPerClockCheck = 64;
+// Sizes the floor measurement (which takes a step count) to about the time of one case.
+constexpr double kFloorStepsPerSecondGuess = 150e3;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -110,6 +113,11 @@ BenchEntry bench_vector_env(const std::string& env_id, int threads, const BenchO
 
 std::vector<BenchEntry> run_env_benchmarks(const BenchOptions& options) {
   std::vector<BenchEntry> entries;
+  if (options.box2d_floor) {
+    // About seconds_per_case of work at the floor's typical ~150k steps/s.
+    const int steps = std::max(7000, static_cast<int>(options.seconds_per_case * kFloorStepsPerSecondGuess));
+    entries.push_back({"box2d-floor", 1, 1, measure_box2d_floor_steps_per_s(steps), 0});
+  }
   for (const auto& id : env_ids(options)) {
     entries.push_back(bench_single_env(id, options));
     for (int threads : thread_counts(options)) entries.push_back(bench_vector_env(id, threads, options));

@@ -1,6 +1,7 @@
 // drivelab/bench: environment throughput, shared by `drivelab bench` and dl_bench.
 //
-// For each env: steps per second of one env on one thread (random actions from a fixed seed, resets
+// First the Box2D floor (env "box2d-floor": bare Box2D stepping our scene with a 16-ray lidar, the
+// ceiling for `track`). Then for each env: steps per second of one env on one thread (random actions from a fixed seed, resets
 // included as they come), the median reset time, and the vector env's total steps per second with
 // num_envs envs on 1, 2, ... threads. Numbers are reported, never asserted.
 #pragma once
@@ -17,6 +18,7 @@ struct BenchOptions {
   std::vector<std::string> envs;  // env ids; empty = every registered env
   int reset_samples = 21;         // resets timed for the median
   uint64_t seed = 1;
+  bool box2d_floor = true;        // add the "box2d-floor" entry: bare Box2D with our scene (box2d_floor.h)
 };
 
 struct BenchEntry {
