@@ -77,27 +77,27 @@ TEST_CASE("leaving the playfield terminates with the off-playfield reward", "[en
   FAIL("the car never left the playfield");
 }
 
-TEST_CASE("a lane keeper completes a lap and collects the tile reward", "[envs][reward]") {
+TEST_CASE("a lane keeper completes a lap, collects the tile reward and gets a lap time", "[envs][reward]") {
   EnvConfig c = config_for("track");
   c.preset = "easy";
   apply_preset(c);
-  auto driving = std::make_unique<DrivingEnv>(c);
-  DrivingEnv& env = *driving;
-  std::vector<float> obs(env.observation_spec().size());
-  Info info;
-  env.reset(5, obs.data(), info);
+  const VectorObsLayout layout = vector_obs_layout(c, world_config(c));
+  Runner r(c);
+  r.reset(5);
   double tile_reward = 0;
   for (int i = 0; i < 20000; ++i) {
-    const auto a = follow_track(env.layout(), obs.data(), 12);
-    const StepResult s = env.step(a.data(), obs.data(), info);
+    const auto a = follow_track(layout, r.f(), 12);
+    const StepResult s = r.step(a[0], a[1], a[2]);
     tile_reward += s.reward + 0.1;
     if (s.terminated) {
-      CHECK(info.lap_complete);
+      CHECK(r.info.lap_complete);
       CHECK(tile_reward == Approx(1000).epsilon(0.01));
+      CHECK(r.info.episode_lap_complete);
+      CHECK(r.info.episode_lap_time_s == Approx(r.info.episode_length * c.dt_s));
       return;
     }
   }
-  FAIL("the lane keeper did not complete a lap; tiles visited: " << info.tiles_visited);
+  FAIL("the lane keeper did not complete a lap; tiles visited: " << r.info.tiles_visited);
 }
 
 TEST_CASE("train and test track ids are disjoint sets", "[envs][tracks]") {
@@ -331,4 +331,34 @@ TEST_CASE("stepping before the first reset is an error", "[envs][spec]") {
   const float action[3] = {0, 0, 0};
   Info info;
   CHECK_THROWS_WITH(env->step(action, obs.data(), info), Catch::Contains("before reset"));
+}
+
+TEST_CASE("the start zoom only changes the first second of frames", "[envs][pixels]") {
+  EnvConfig plain = default_env_config("carracing");
+  EnvConfig zoomed = plain;
+  zoomed.pixels.start_zoom = true;
+  Runner a(plain), b(zoomed);
+  a.reset(6);
+  b.reset(6);
+  CHECK(a.obs != b.obs);
+  for (int i = 0; i < 50; ++i) {
+    a.step(0.1f, 0.5f, 0);
+    b.step(0.1f, 0.5f, 0);
+  }
+  CHECK(a.obs == b.obs);
+}
+
+TEST_CASE("discrete action 3 is gas and 4 is brake", "[envs][action]") {
+  EnvConfig c = config_for("carracing");
+  c.action = "discrete";
+  auto env = make_env(c);
+  std::vector<uint8_t> obs(env->observation_spec().bytes());
+  Info info;
+  env->reset(1, obs.data(), info);
+  const float gas = 3, brake = 4;
+  for (int i = 0; i < 50; ++i) env->step(&gas, obs.data(), info);
+  const float fast_mps = info.speed_mps;
+  CHECK(fast_mps > 3);
+  for (int i = 0; i < 50; ++i) env->step(&brake, obs.data(), info);
+  CHECK(info.speed_mps < fast_mps / 2);
 }
