@@ -32,17 +32,34 @@ class ClosestRay : public b2RayCastCallback {
   const b2Body* ignore_;
 };
 
+bool same_params(const TrackParams& a, const TrackParams& b) {
+  return a.checkpoints == b.checkpoints && a.radius_m == b.radius_m && a.radius_noise == b.radius_noise &&
+         a.angle_noise == b.angle_noise && a.width_m == b.width_m && a.min_curve_radius_m == b.min_curve_radius_m &&
+         a.point_spacing_m == b.point_spacing_m && a.kerb_curvature == b.kerb_curvature && a.walls == b.walls &&
+         a.wall_offset_m == b.wall_offset_m;
+}
+
 }  // namespace
 
+// A world is usable (on track seed 0) as soon as it exists, so no accessor can meet an empty world.
 World::World(const WorldConfig& config) : impl_(std::make_unique<Impl>()) {
   impl_->config = config;
   impl_->active = config;
+  reset(0, 0);
 }
 
 World::~World() = default;
 
+// Environments often cycle through a few track seeds; regenerating the same track is skipped.
 void World::reset(uint64_t seed, uint64_t track_seed) {
-  reset(seed, generate_track(track_seed, impl_->config.track));
+  Impl& w = *impl_;
+  const bool cached = w.has_generated && w.generated.seed == track_seed && same_params(w.generated_params, w.config.track);
+  if (!cached) {
+    w.generated = generate_track(track_seed, w.config.track);
+    w.generated_params = w.config.track;
+    w.has_generated = true;
+  }
+  reset(seed, w.generated);
 }
 
 void World::reset(uint64_t seed, const Track& track) {

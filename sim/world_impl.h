@@ -53,6 +53,9 @@ struct World::Impl {
   WorldConfig active;  // what this episode runs with (copied at reset)
   Track track;
   TrackQuery query;
+  Track generated;  // last generated track and its parameters, reused when asked for again
+  TrackParams generated_params;
+  bool has_generated = false;
   std::vector<Vec2> left_edge, right_edge;
   std::unique_ptr<b2World> b2;
   ContactRecorder contacts;

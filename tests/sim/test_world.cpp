@@ -154,7 +154,7 @@ TEST_CASE("a full lap visits every tile once and completes the lap only at the s
   CHECK(steps_to_lap * 0.02f * 15 > 0.9f * w.track().length_m);
 }
 
-TEST_CASE("tile 0 touched again early (CarRacing issue 1269) does not complete a lap") {
+TEST_CASE("turning back over the start line after a few tiles does not complete a lap") {
   World w(WorldConfig{});
   w.reset(1, generate_track(3, track_preset(TrackPreset::easy)));
   bool lap = false;
@@ -212,4 +212,28 @@ TEST_CASE("golden trajectory hash for a fixed seed and action sequence") {
   }
   INFO("trajectory hash: 0x" << std::hex << h);
   CHECK(h == kGoldenTrajectoryHash);
+}
+
+TEST_CASE("config changes apply at the next reset, also for a track seed used before") {
+  World w(WorldConfig{});
+  w.reset(1, 5);
+  const int tiles = w.track().num_tiles();
+  w.mutable_config().track.width_m = 20;
+  w.mutable_config().lidar.rays = 7;
+  CHECK(w.config().lidar.rays == 16);  // the running episode keeps its config
+  w.reset(1, 5);
+  CHECK(w.track().width[0] == 20);
+  CHECK(w.config().lidar.rays == 7);
+  CHECK(w.track().num_tiles() > 0);
+  w.mutable_config().track.width_m = 13.3f;
+  w.reset(1, 5);
+  CHECK(w.track().num_tiles() == tiles);
+}
+
+TEST_CASE("a new world can be queried before its first reset") {
+  World w(WorldConfig{});
+  std::vector<float> rays(w.config().lidar.rays);
+  w.lidar(rays.data());
+  CHECK(w.track().num_tiles() > 8);
+  CHECK(w.track_features().lap_progress == 0);
 }
