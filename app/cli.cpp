@@ -45,7 +45,8 @@ int run_cli(int argc, char** argv) {
   BenchArgs bench;
   auto* bench_cmd = app.add_subcommand("bench", "Measure environment steps/s (1..N threads), reset time and the Box2D floor.");
   bench_cmd->add_flag("--json", bench.json, "Print one JSON object with a `results` list");
-  bench_cmd->add_option("--steps", bench.steps, "Steps per measurement")->check(CLI::Range(100, 100000000));
+  bench_cmd->add_option("--seconds", bench.seconds, "Measuring time of each entry")->check(CLI::Range(0.05, 600.0));
+  bench_cmd->add_option("--num-envs", bench.num_envs, "Envs in the vectorized entries")->check(CLI::Range(1, 4096));
   bench_cmd->add_option("--env", bench.envs, "Only these envs (repeatable)");
   bench_cmd->add_option("--max-threads", bench.max_threads, "Most threads to try (0 = cores)")->check(CLI::Range(0, 1024));
 

@@ -10,10 +10,13 @@ namespace dl::app {
 
 int cmd_bench(const BenchArgs& args) {
   bench::BenchOptions options;
-  options.steps = args.steps;
+  options.seconds_per_case = args.seconds;
   options.envs = args.envs;
-  options.max_threads = args.max_threads > 0 ? args.max_threads
-                                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.num_envs = args.num_envs;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int most = args.max_threads > 0 ? args.max_threads : cores;
+  for (int t = 1; t <= most; t *= 2) options.threads.push_back(t);
+  if (options.threads.back() != most) options.threads.push_back(most);
   const auto results = bench::run_env_benchmarks(options);
   if (args.json) {
     nlohmann::json list = nlohmann::json::array();

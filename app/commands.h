@@ -42,7 +42,8 @@ int cmd_version();
 
 struct BenchArgs {
   bool json = false;
-  int steps = 20000;
+  double seconds = 1.0;  // measuring time of each entry
+  int num_envs = 16;     // envs in the vectorized entries
   std::vector<std::string> envs;  // empty = all
   int max_threads = 0;            // 0 = cores
 };
