@@ -87,7 +87,9 @@ class World {
   TrackFeatures track_features() const;
   int tiles_visited() const;
   int64_t step_count() const;
-  // Lidar: writes lidar.rays distances normalized to [0, 1] (1 = nothing within range).
+  // Lidar: writes lidar.rays distances normalized to [0, 1] (1 = nothing within range). Rays are evenly
+  // spread from fov/2 right of the heading (ray 0) to fov/2 left of it (the last ray); they see road
+  // edges, walls, other cars and obstacles, never the ego car itself.
   void lidar(float* out) const;
   // Traffic car states (index 0 = first traffic car).
   const std::vector<CarState>& traffic() const;

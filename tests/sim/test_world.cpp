@@ -11,16 +11,16 @@ using dl::sim::test::stadium_track;
 
 namespace {
 
-// On the bottom straight of a stadium, turns right by about 35 degrees and drives on at full gas
-// towards the outer side. Returns whether a wall collision was reported.
-bool drive_at_right_side(World& w, int steps, float* max_offset_m) {
+// On the bottom straight of a stadium, turns by about 35 degrees towards one side (+1 left, -1 right)
+// and drives on at full gas. Returns whether a wall collision was reported.
+bool drive_at_side(World& w, float side, int steps, float* max_offset_m) {
   bool hit_wall = false;
   *max_offset_m = 0;
   for (int i = 0; i < steps; ++i) {
-    const bool turning = w.track_features().heading_error_rad > -0.6f && *max_offset_m < 1;
-    const StepEvents& e = w.step({turning ? 0.6f : 0.f, 1, 0});
+    const bool turning = side * w.track_features().heading_error_rad < 0.6f && *max_offset_m < 1;
+    const StepEvents& e = w.step({turning ? -0.6f * side : 0.f, 1, 0});
     for (const Collision& c : e.collisions) hit_wall = hit_wall || (c.car_a == 0 && c.other == Collision::Kind::wall && c.impulse_ns > 0);
-    *max_offset_m = std::max(*max_offset_m, -w.track_features().lateral_offset_m);
+    *max_offset_m = std::max(*max_offset_m, side * w.track_features().lateral_offset_m);
   }
   return hit_wall;
 }
@@ -41,10 +41,11 @@ TEST_CASE("the car starts on tile 0 facing along the track") {
 
 TEST_CASE("walls block the car and lidar rays see them") {
   const Track track = stadium_track(600, 80, 12, /*walls=*/true);
+  const float side = GENERATE(-1.f, 1.f);
   World w(WorldConfig{});
   w.reset(1, track);
   float max_offset = 0;
-  CHECK(drive_at_right_side(w, 200, &max_offset));
+  CHECK(drive_at_side(w, side, 200, &max_offset));
   const float wall_m = 0.5f * 12 + track.wall_offset_m;
   CHECK(max_offset < wall_m);
   CHECK(max_offset > wall_m - 2.0f);  // it did get to the wall
@@ -58,7 +59,7 @@ TEST_CASE("without walls the same drive leaves the road with no collision") {
   World w(WorldConfig{});
   w.reset(1, stadium_track(600, 80, 12, /*walls=*/false));
   float max_offset = 0;
-  CHECK_FALSE(drive_at_right_side(w, 200, &max_offset));
+  CHECK_FALSE(drive_at_side(w, -1, 200, &max_offset));
   CHECK(max_offset > 0.5f * 12 + 4);
   CHECK_FALSE(w.step({}).on_road);
 }
