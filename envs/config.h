@@ -121,7 +121,7 @@ struct EnvConfig {
   int action_repeat = 1;
   int frame_stack = 1;
   float dt_s = 0.02f;
-  float pomdp_dropout = 0.0f;        // track-pomdp: probability that a step's observation is blanked
+  float pomdp_dropout = 0.0f;        // track-pomdp: probability that a step's lidar scan is blanked
 };
 
 template <class V>
@@ -173,7 +173,7 @@ void visit_fields(EnvConfig& c, V& v) {
   v.field("action_repeat", c.action_repeat, "physics steps per env step", 1, 64);
   v.field("frame_stack", c.frame_stack, "observations stacked", 1, 64);
   v.field("dt_s", c.dt_s, "physics time step (s)", 0.001f, 0.1f);
-  v.field("pomdp_dropout", c.pomdp_dropout, "track-pomdp: chance a step's observation is blanked", 0.f, 1.f);
+  v.field("pomdp_dropout", c.pomdp_dropout, "track-pomdp: chance a step's lidar scan is blanked", 0.f, 1.f);
 }
 
 }  // namespace dl::envs
