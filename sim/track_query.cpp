@@ -10,10 +10,14 @@ void TrackQuery::build(const Track* track) {
   const int n = track->num_tiles();
   dir_.resize(n);
   len_.resize(n);
+  kerb_side_.assign(n, 0);
   for (int i = 0; i < n; ++i) {
     const Vec2 d = track->center[(i + 1) % n] - track->center[i];
     len_[i] = d.length();
     dir_[i] = len_[i] > 0 ? d * (1.f / len_[i]) : Vec2{1, 0};
+    // Kerbs sit where a car running wide leaves the road: outside the bend, right of a left bend.
+    const float bend = track->curvature[i] + track->curvature[(i + 1) % n];
+    if (track->kerb[i]) kerb_side_[i] = bend > 0 ? -1 : 1;
   }
 }
 
@@ -74,7 +78,8 @@ int TrackQuery::nearest(Vec2 p, int hint) const {
 Surface TrackQuery::surface(const TrackProjection& pr) const {
   const float off = std::fabs(pr.lateral_m);
   if (off > pr.half_width_m) return Surface::grass;
-  if (track_->kerb[pr.segment] && off >= pr.half_width_m - kKerbWidth_m) return Surface::kerb;
+  const bool kerb_here = kerb_side_[pr.segment] != 0 && (pr.lateral_m > 0) == (kerb_side_[pr.segment] > 0);
+  if (kerb_here && off >= pr.half_width_m - kKerbWidth_m) return Surface::kerb;
   return Surface::road;
 }
 

@@ -1,5 +1,6 @@
 // drivelab/sim internal: where a point is relative to a track (nearest segment, offset, surface).
 #pragma once
+#include <cstdint>
 #include <vector>
 
 #include "sim/car.h"
@@ -31,6 +32,8 @@ class TrackQuery {
   int nearest(Vec2 p, int hint) const;
   Surface surface(const TrackProjection& pr) const;
   Vec2 direction(int segment) const { return dir_[segment]; }
+  // Side of the road a kerb is on: the outside of the bend (+1 left, -1 right, 0 none).
+  int kerb_side(int segment) const { return kerb_side_[segment]; }
   // Point on the centre line (with a lateral offset) at arc length s, wrapped around the loop.
   Vec2 point_at(float arc_m, float lateral_m) const;
   int segment_at(float arc_m) const;
@@ -41,6 +44,7 @@ class TrackQuery {
   const Track* track_ = nullptr;
   std::vector<Vec2> dir_;
   std::vector<float> len_;
+  std::vector<int8_t> kerb_side_;
 };
 
 }  // namespace dl::sim

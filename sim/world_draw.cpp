@@ -56,13 +56,13 @@ void World::Impl::build_static_draw() {
   const std::vector<Vec2> left_in = offset_polyline(track, -TrackQuery::kKerbWidth_m, 1);
   const std::vector<Vec2> right_in = offset_polyline(track, -TrackQuery::kKerbWidth_m, -1);
   for (int i = 0; i < n; ++i) {
-    if (!track.kerb[i]) continue;
+    const int side = query.kerb_side(i);
+    if (side == 0) continue;
     const int j = (i + 1) % n;
-    const Color c = i % 2 ? pal.kerb_a : pal.kerb_b;
-    const Vec2 ql[4] = {left_edge[i], left_in[i], left_in[j], left_edge[j]};
-    const Vec2 qr[4] = {right_edge[i], right_in[i], right_in[j], right_edge[j]};
-    d.polygon(ql, 4, c);
-    d.polygon(qr, 4, c);
+    const std::vector<Vec2>& edge = side > 0 ? left_edge : right_edge;
+    const std::vector<Vec2>& inner = side > 0 ? left_in : right_in;
+    const Vec2 q[4] = {edge[i], inner[i], inner[j], edge[j]};
+    d.polygon(q, 4, i % 2 ? pal.kerb_a : pal.kerb_b);
   }
   if (track.walls) {
     for (float side : {1.f, -1.f}) {

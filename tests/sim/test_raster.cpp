@@ -114,7 +114,7 @@ TEST_CASE("write_ppm writes a binary PPM through a temporary file") {
 // `build/test_sim "golden image*" -s`, look at the written build/test_sim_golden.ppm, and paste the
 // printed hash here.
 TEST_CASE("golden image of a fixed scene, with road under and around the car") {
-  constexpr uint64_t kGoldenImageHash = 0x05d9b3c6b3286759ULL;
+  constexpr uint64_t kGoldenImageHash = 0x19573a3925348239ULL;
   sim::WorldConfig cfg;
   cfg.traffic.cars = 2;
   cfg.traffic.obstacles = 2;

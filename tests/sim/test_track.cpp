@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sim/track.h"
+#include "sim/track_query.h"
 
 using namespace dl::sim;
 
@@ -139,4 +140,24 @@ TEST_CASE("validation rejects a bend tighter than the minimum radius") {
   const Track t = make_track(pts, std::vector<float>(pts.size(), 4), TrackParams{});
   CHECK_NOTHROW(t.validate(9));
   CHECK_THROWS_WITH(t.validate(12), Catch::Contains("tighter"));
+}
+
+TEST_CASE("surfaces across a bend: road in the middle, kerb on the outside edge only, grass beyond") {
+  std::vector<Vec2> pts;
+  for (int i = 0; i < 40; ++i) pts.push_back({30 * std::cos(6.2831853f * i / 40), 30 * std::sin(6.2831853f * i / 40)});
+  const Track t = make_track(pts, std::vector<float>(pts.size(), 10), TrackParams{});  // a left-turning circle
+  REQUIRE(t.kerb[5]);
+  TrackQuery q;
+  q.build(&t);
+  const Vec2 mid = (t.center[5] + t.center[6]) * 0.5f;
+  const Vec2 dir = q.direction(5), left{-dir.y, dir.x};
+  auto surface_at = [&](float lateral_m) {
+    const Vec2 p = mid + left * lateral_m;
+    return q.surface(q.project(p, q.nearest(p, 0)));
+  };
+  CHECK(surface_at(0) == Surface::road);
+  CHECK(surface_at(4.5f) == Surface::road);   // inside of the bend
+  CHECK(surface_at(-4.5f) == Surface::kerb);  // outside of the bend
+  CHECK(surface_at(-6) == Surface::grass);
+  CHECK(surface_at(6) == Surface::grass);
 }
