@@ -262,7 +262,8 @@ TEST_CASE("unknown ids and bad choices are rejected with the valid ones named", 
 TEST_CASE("traffic collisions are penalized per step in contact, or end the episode", "[envs][traffic]") {
   EnvConfig c = config_for("traffic");
   c.traffic.cars = 12;
-  c.traffic.desired_speed_mps = 5;  // slow cars ahead that the lane keeper runs into
+  c.traffic.desired_speed_mps = 5;  // slow cars and many obstacles for the lane keeper to run into
+  c.traffic.obstacles = 20;
   for (bool terminate : {false, true}) {
     c.reward.terminate_on_collision = terminate;
     DrivingEnv env(c);
@@ -271,7 +272,7 @@ TEST_CASE("traffic collisions are penalized per step in contact, or end the epis
     env.reset(3, obs.data(), info);
     bool collided = false;
     for (int i = 0; i < 3000 && !collided; ++i) {
-      const auto a = follow_track(env.layout(), obs.data(), 20);
+      const auto a = follow_track(env.layout(), obs.data(), 12);
       const StepResult s = env.step(a.data(), obs.data(), info);
       collided = info.collisions > 0;
       if (!collided) continue;
