@@ -105,42 +105,58 @@ b2Body* create_car_body(b2World* world, const CarParams& p, Vec2 position_m, flo
   return body;
 }
 
+namespace {
+
+// What one wheel needs to know this step, besides its own velocity.
+struct WheelInput {
+  float load_n;      // static share of the weight
+  float mu;          // grip of the surface under it
+  float resist_n;    // rolling resistance, grass drag and (unlocked) brake, opposing rolling
+  float drive_n;     // engine force on this wheel
+  float cancel_nps;  // force per m/s that stops the wheel's motion within one step
+  bool locked;
+};
+
+// Tyre force in the wheel frame (x forward, y left), inside the friction circle.
+Vec2 tyre_force(const WheelFrame& f, const WheelInput& in) {
+  if (in.locked) {
+    // A locked wheel slides: friction opposes the contact velocity in every direction.
+    const float limit = kSlidingGripFraction * in.mu * in.load_n;
+    return friction_circle(resist(f.v_long, limit, in.cancel_nps), resist(f.v_lat, limit, in.cancel_nps), limit);
+  }
+  const float f_long = resist(f.v_long, in.resist_n, in.cancel_nps) + in.drive_n;
+  const float slip = std::atan2(f.v_lat, std::max(std::fabs(f.v_long), kSlipBlendSpeed_mps));
+  const float f_lat = resist(f.v_lat, kCorneringStiffnessPerLoad * in.load_n * std::fabs(slip), in.cancel_nps);
+  return friction_circle(f_long, f_lat, in.mu * in.load_n);
+}
+
+}  // namespace
+
 void apply_car_forces(b2Body* body, const CarParams& p, const SurfaceGrip& grip, const std::array<Surface, 4>& surfaces,
                       Action action, float dt_s, CarPhysics* phys) {
   action = clip_action(action);
   phys->steer_rad = steer_toward(phys->steer_rad, -action.steer * p.max_steer_rad, p.steer_rate_radps * dt_s);
-  const float load_n = 0.25f * p.mass_kg * kGravity_mps2;
-  const float cancel = kDeadbeatFraction * 0.25f * p.mass_kg / dt_s;  // N per m/s of one wheel
   const b2Vec2 v = body->GetLinearVelocity();
   const float speed = v.Length();
-  const int driven = p.drive == Drive::all ? 4 : 2;
   const float drive_total = action.gas * std::min(p.max_drive_force_n, p.engine_power_w / std::max(speed, 0.1f));
-  const bool locked = action.brake > p.brake_lock_threshold;
+  const int driven_wheels = p.drive == Drive::all ? 4 : 2;
   const auto offsets = wheel_offsets(p);
   for (int w = 0; w < 4; ++w) {
     const bool front = w < 2;
+    WheelInput in;
+    in.load_n = 0.25f * p.mass_kg * kGravity_mps2;
+    in.mu = mu_of(grip, surfaces[w]);
+    in.cancel_nps = kDeadbeatFraction * 0.25f * p.mass_kg / dt_s;
+    in.locked = action.brake > p.brake_lock_threshold;
+    in.resist_n = in.load_n * (p.rolling_resistance + (surfaces[w] == Surface::grass ? grip.grass_drag : 0.f)) +
+                  0.25f * action.brake * p.max_brake_force_n;
+    in.drive_n = (p.drive == Drive::all || !front) ? drive_total / driven_wheels : 0.f;
     const b2Vec2 pos = body->GetWorldPoint({offsets[w].x, offsets[w].y});
     const WheelFrame f = wheel_frame(body, pos, front ? phys->steer_rad : 0.f);
-    const float mu = mu_of(grip, surfaces[w]);
-    float resist_n = p.rolling_resistance * load_n + (surfaces[w] == Surface::grass ? grip.grass_drag * load_n : 0.f);
-    float f_long = 0, f_lat = 0, limit = mu * load_n;
-    if (locked) {
-      // A locked wheel slides: friction opposes the contact velocity in every direction.
-      limit = kSlidingGripFraction * mu * load_n;
-      f_long = resist(f.v_long, limit, cancel);
-      f_lat = resist(f.v_lat, limit, cancel);
-      phys->wheel_speed_radps[w] = 0;
-    } else {
-      const bool is_driven = p.drive == Drive::all || !front;
-      resist_n += 0.25f * action.brake * p.max_brake_force_n;
-      f_long = resist(f.v_long, resist_n, cancel) + (is_driven ? drive_total / driven : 0.f);
-      const float slip = std::atan2(f.v_lat, std::max(std::fabs(f.v_long), kSlipBlendSpeed_mps));
-      f_lat = resist(f.v_lat, kCorneringStiffnessPerLoad * load_n * std::fabs(slip), cancel);
-      phys->wheel_speed_radps[w] = f.v_long / kWheelRadius_m;
-    }
-    const Vec2 fl = friction_circle(f_long, f_lat, limit);
-    const Vec2 force = f.forward * fl.x + f.left * fl.y;
+    const Vec2 fw = tyre_force(f, in);
+    const Vec2 force = f.forward * fw.x + f.left * fw.y;
     body->ApplyForce({force.x, force.y}, pos, true);
+    phys->wheel_speed_radps[w] = in.locked ? 0.f : f.v_long / kWheelRadius_m;
   }
   const float drag = p.drag_coeff * speed;
   body->ApplyForceToCenter({-drag * v.x, -drag * v.y}, true);
