@@ -18,8 +18,8 @@ struct ExpertParams {
   float lookahead_base_m = 5;        // look-ahead at standstill
   float lookahead_per_mps = 0.3f;    // extra look-ahead per m/s of speed (a time headway, s)
   float lookahead_max_m = 25;
-  float lateral_grip_use = 0.7f;     // fraction of road grip spent turning (the rest is margin)
-  float braking_grip_use = 0.5f;     // fraction of road grip assumed available to brake
+  float lateral_grip_use = 0.6f;     // fraction of road grip spent turning (the rest is margin)
+  float braking_grip_use = 0.6f;     // fraction of road grip assumed available to brake
   float max_speed_mps = 45;
   float speed_gain = 0.4f;           // gas or brake per m/s of speed error
 };
