@@ -113,16 +113,19 @@ void World::Impl::update_tiles(int previous_segment) {
   const int seg = ego.segment;
   const TrackProjection pr = query.project(ego.state.position_m, seg);
   // The lap check comes before marking: crossing the start line forwards with every tile visited.
+  // The next lap starts empty, and its first tile is counted from the next step on, so every lap
+  // yields exactly num_tiles new tiles and the lap step itself none.
   const bool crossed_start = previous_segment >= n - n / 4 && seg < n / 4;
   if (crossed_start && visited_count == n) {
     events.lap_complete = true;
     std::fill(visited.begin(), visited.end(), 0);
     visited_count = 0;
+    return;
   }
   if (std::fabs(pr.lateral_m) <= pr.half_width_m + kTileMargin_m && !visited[seg]) {
     visited[seg] = 1;
     ++visited_count;
-    if (!events.lap_complete) ++events.new_tiles;
+    ++events.new_tiles;
   }
 }
 

@@ -138,21 +138,26 @@ TEST_CASE("a full lap visits every tile once and completes the lap only at the s
   World w(WorldConfig{});
   w.reset(1, generate_track(3, track_preset(TrackPreset::easy)));
   const int n = w.track().num_tiles();
-  int new_tiles = 0, laps = 0, steps_to_lap = -1;
-  for (int i = 0; i < 50 * 400 && laps == 0; ++i) {
+  int new_tiles = 0, laps = 0, new_tiles_at_second_lap = 0;
+  float distance_m = 0;
+  for (int i = 0; i < 50 * 400 && laps < 2; ++i) {
     const StepEvents& e = w.step(lane_keeper(w, 15));
     new_tiles += e.new_tiles;
-    if (e.lap_complete) {
-      ++laps;
-      steps_to_lap = i;
-      CHECK(w.track_features().nearest_point <= 2);
-    } else {
-      CHECK(w.tiles_visited() <= n);
+    distance_m += w.car().speed_mps * w.config().dt_s;
+    if (!e.lap_complete) continue;
+    ++laps;
+    CHECK(e.new_tiles == 0);
+    CHECK(w.track_features().nearest_point <= 2);
+    CHECK(w.tiles_visited() == 0);
+    if (laps == 1) {
+      CHECK(new_tiles == n);
+      CHECK(distance_m > 0.95f * w.track().length_m);
+      CHECK(distance_m < 1.05f * w.track().length_m);
     }
+    if (laps == 2) new_tiles_at_second_lap = new_tiles;
   }
-  CHECK(laps == 1);
-  CHECK(new_tiles == n);
-  CHECK(steps_to_lap * 0.02f * 15 > 0.9f * w.track().length_m);
+  CHECK(laps == 2);
+  CHECK(new_tiles_at_second_lap == 2 * n);
 }
 
 TEST_CASE("turning back over the start line after a few tiles does not complete a lap") {
