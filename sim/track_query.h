@@ -32,6 +32,7 @@ class TrackQuery {
   int nearest(Vec2 p, int hint) const;
   Surface surface(const TrackProjection& pr) const;
   Vec2 direction(int segment) const { return dir_[segment]; }
+  float segment_length(int segment) const { return len_[segment]; }
   // Side of the road a kerb is on: the outside of the bend (+1 left, -1 right, 0 none).
   int kerb_side(int segment) const { return kerb_side_[segment]; }
   // Point on the centre line (with a lateral offset) at arc length s, wrapped around the loop.

@@ -96,62 +96,70 @@ void World::Impl::build_world() {
                          {play_max.x + g, play_max.y + g}, {play_max.x + g, play_min.y - g}});
 }
 
-static b2Body* make_vehicle_body(b2World* world, const CarParams& car, Vec2 pos, float heading, int id) {
-  b2Body* body = create_car_body(world, car, pos, heading);
-  body->GetFixtureList()->GetUserData().pointer = make_tag(BodyKind::car, id);
-  return body;
+// A random tile away from the start and from everything placed so far, or -1 when the track has no
+// room left (then fewer objects are placed).
+int World::Impl::free_tile(std::vector<int>& used) {
+  const int n = track.num_tiles();
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int tile = static_cast<int>(rng.uniform_int(kStartKeepAhead, n - 1 - kStartKeepBehind));
+    const bool clash = std::any_of(used.begin(), used.end(), [&](int u) {
+      const int d = std::abs(u - tile);
+      return std::min(d, n - d) < kPlacementSpacing;
+    });
+    if (!clash) {
+      used.push_back(tile);
+      return tile;
+    }
+  }
+  return -1;
+}
+
+void World::Impl::add_traffic_car(int tile) {
+  const TrafficParams& tp = active.traffic;
+  Vehicle v;
+  v.lane_m = (rng.uniform() < 0.5 ? -1.f : 1.f) * tp.lateral_offset_m;
+  v.desired_speed_mps = tp.desired_speed_mps * static_cast<float>(rng.uniform(0.8, 1.2));
+  const Vec2 pos = query.point_at(track.arc_length[tile], v.lane_m);
+  const Vec2 d = query.direction(tile);
+  v.body = create_car_body(b2.get(), active.car, pos, std::atan2(d.y, d.x));
+  v.body->GetFixtureList()->GetUserData().pointer = make_tag(BodyKind::car, static_cast<int>(traffic.size()) + 1);
+  v.segment = tile;
+  traffic.push_back(v);
+}
+
+void World::Impl::add_obstacle(int tile) {
+  const float size = active.traffic.obstacle_size_m;
+  const float room = std::max(0.f, 0.5f * track.width[tile] - 0.5f * size - 0.5f);
+  Obstacle o;
+  o.lateral_m = static_cast<float>(rng.uniform(-room, room));
+  o.arc_m = track.arc_length[tile] + 0.5f * (query.segment_length(tile));
+  o.position_m = query.point_at(o.arc_m, o.lateral_m);
+  const Vec2 d = query.direction(tile);
+  o.angle_rad = std::atan2(d.y, d.x);
+  b2BodyDef def;
+  def.position.Set(o.position_m.x, o.position_m.y);
+  def.angle = o.angle_rad;
+  o.body = b2->CreateBody(&def);
+  b2PolygonShape box;
+  box.SetAsBox(0.5f * size, 0.5f * size);
+  b2FixtureDef fd;
+  fd.shape = &box;
+  fd.userData.pointer = make_tag(BodyKind::obstacle, static_cast<int>(obstacles.size()));
+  o.body->CreateFixture(&fd);
+  obstacles.push_back(o);
 }
 
 void World::Impl::place_traffic_and_obstacles() {
-  const int n = track.num_tiles();
-  const TrafficParams& tp = active.traffic;
   std::vector<int> used;
-  auto free_tile = [&]() -> int {
-    for (int attempt = 0; attempt < 200; ++attempt) {
-      const int tile = static_cast<int>(rng.uniform_int(kStartKeepAhead, n - 1 - kStartKeepBehind));
-      const bool clash = std::any_of(used.begin(), used.end(), [&](int u) {
-        const int d = std::abs(u - tile);
-        return std::min(d, n - d) < kPlacementSpacing;
-      });
-      if (!clash) return used.push_back(tile), tile;
-    }
-    return -1;  // track too short for this many objects: place fewer
-  };
-  for (int i = 0; i < tp.cars; ++i) {
-    const int tile = free_tile();
+  for (int i = 0; i < active.traffic.cars; ++i) {
+    const int tile = free_tile(used);
     if (tile < 0) break;
-    Vehicle v;
-    v.lane_m = (rng.uniform() < 0.5 ? -1.f : 1.f) * tp.lateral_offset_m;
-    v.desired_speed_mps = tp.desired_speed_mps * static_cast<float>(rng.uniform(0.8, 1.2));
-    const Vec2 pos = query.point_at(track.arc_length[tile], v.lane_m);
-    const Vec2 d = query.direction(tile);
-    v.body = make_vehicle_body(b2.get(), active.car, pos, std::atan2(d.y, d.x), i + 1);
-    v.segment = tile;
-    traffic.push_back(v);
+    add_traffic_car(tile);
   }
-  for (int i = 0; i < tp.obstacles; ++i) {
-    const int tile = free_tile();
+  for (int i = 0; i < active.traffic.obstacles; ++i) {
+    const int tile = free_tile(used);
     if (tile < 0) break;
-    const float half_w = 0.5f * track.width[tile];
-    const float room = std::max(0.f, half_w - 0.5f * tp.obstacle_size_m - 0.5f);
-    Obstacle o;
-    o.lateral_m = static_cast<float>(rng.uniform(-room, room));
-    o.arc_m = track.arc_length[tile] + 0.5f * (track.arc_length[(tile + 1) % n] - track.arc_length[tile]);
-    if (tile == n - 1) o.arc_m = track.arc_length[tile];
-    o.position_m = query.point_at(o.arc_m, o.lateral_m);
-    const Vec2 d = query.direction(tile);
-    o.angle_rad = std::atan2(d.y, d.x);
-    b2BodyDef def;
-    def.position.Set(o.position_m.x, o.position_m.y);
-    def.angle = o.angle_rad;
-    o.body = b2->CreateBody(&def);
-    b2PolygonShape box;
-    box.SetAsBox(0.5f * tp.obstacle_size_m, 0.5f * tp.obstacle_size_m);
-    b2FixtureDef fd;
-    fd.shape = &box;
-    fd.userData.pointer = make_tag(BodyKind::obstacle, i);
-    o.body->CreateFixture(&fd);
-    obstacles.push_back(o);
+    add_obstacle(tile);
   }
 }
 

@@ -73,6 +73,9 @@ struct World::Impl {
 
   void build_world();
   void place_traffic_and_obstacles();
+  int free_tile(std::vector<int>& used);
+  void add_traffic_car(int tile);
+  void add_obstacle(int tile);
   void update_surfaces(Vehicle& v) const;
   void update_vehicle_track_state(Vehicle& v) const;
   void step_traffic();
