@@ -123,15 +123,21 @@ TEST_CASE("running into a slow traffic car reports a car collision with an impul
   CHECK(impulse > 0);
 }
 
-TEST_CASE("driving into an obstacle reports an obstacle collision") {
+TEST_CASE("driving into an obstacle reports an obstacle collision, and lidar saw it") {
   WorldConfig cfg;
   cfg.traffic.obstacles = 1;
+  cfg.lidar.rays = 3;  // right, ahead, left
   World w(cfg);
   w.reset(4, stadium_track(600, 80, 3));  // narrow: the obstacle sits on the centre line
   bool hit = false;
-  for (int i = 0; i < 50 * 120 && !hit; ++i)
+  float rays[3] = {1, 1, 1};
+  for (int i = 0; i < 50 * 120 && !hit; ++i) {
+    w.lidar(rays);
     for (const Collision& c : w.step(lane_keeper(w, 15)).collisions) hit = hit || (c.other == Collision::Kind::obstacle && c.impulse_ns > 0);
+  }
   CHECK(hit);
+  // Just before contact the ray straight ahead ends on the obstacle, about half a car length away.
+  CHECK(rays[1] * cfg.lidar.range_m < 0.5f * cfg.car.length_m + 1.0f);
 }
 
 TEST_CASE("a full lap visits every tile once and completes the lap only at the start line") {
