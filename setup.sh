@@ -40,7 +40,7 @@ as_root() {
 DEB_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git python3 python3-venv python3-pip
   libbox2d-dev libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core libyaml-cpp-dev catch2 libcli11-dev
-  nlohmann-json3-dev libsqlite3-dev libgif-dev libplplot-dev plplot-driver-cairo libbenchmark-dev
+  nlohmann-json3-dev libsqlite3-dev libgif-dev libplplot-dev plplot-driver-cairo libbenchmark-dev libstb-dev
 )
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
