@@ -32,6 +32,21 @@ void BM_WorldStepLidar16(benchmark::State& state) {
 }
 BENCHMARK(BM_WorldStepLidar16);
 
+void BM_WorldStepTraffic8(benchmark::State& state) {
+  dl::sim::WorldConfig cfg;
+  cfg.traffic.cars = 8;
+  cfg.traffic.obstacles = 4;
+  dl::sim::World world(cfg);
+  world.reset(1, 1);
+  std::vector<float> lidar(16);
+  for (auto _ : state) {
+    world.step({0, 0, 0});
+    world.lidar(lidar.data());
+  }
+  state.counters["steps/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_WorldStepTraffic8);
+
 void BM_Box2dFloor(benchmark::State& state) {
   for (auto _ : state) state.counters["steps/s"] = dl::bench::measure_box2d_floor_steps_per_s(70000);
 }
