@@ -57,8 +57,8 @@ struct World::Impl {
   TrackParams generated_params;
   bool has_generated = false;
   std::vector<Vec2> left_edge, right_edge;
+  ContactRecorder contacts;     // declared before b2: it must outlive the world that calls it
   std::unique_ptr<b2World> b2;
-  ContactRecorder contacts;
   Vehicle ego;
   std::vector<Vehicle> traffic;
   std::vector<CarState> traffic_states;
