@@ -304,26 +304,38 @@ TEST_CASE("track-pomdp blanks the whole lidar at its dropout rate", "[envs][pomd
   CHECK(blanked < 400);
 }
 
-TEST_CASE("a vector of track envs gives the same results on 1 and 2 threads", "[envs][vector]") {
-  EnvConfig c = default_env_config("track");
-  c.max_steps = 60;  // several autoresets per env
-  auto run = [&](int threads) {
-    auto venv = make_vector_env(c, 4, threads);
-    venv->reset(123);
-    dl::sim::Rng rng(5);
-    std::vector<float> actions(4 * 3), trace;
-    for (int s = 0; s < 150; ++s) {
-      for (auto& a : actions) a = static_cast<float>(rng.uniform(-1, 1));
-      venv->step(actions.data());
-      const auto* obs = static_cast<const float*>(venv->obs());
-      trace.insert(trace.end(), obs, obs + 4 * venv->observation_spec().size());
-      trace.insert(trace.end(), venv->rewards(), venv->rewards() + 4);
-      for (int i = 0; i < 4; ++i) trace.push_back(venv->truncated()[i] + 2 * venv->terminated()[i]);
+TEST_CASE("a vector of registered envs gives the same results on 1, 2 and 3 threads", "[envs][vector]") {
+  for (const char* id : {"track", "carracing", "traffic"}) {
+    DYNAMIC_SECTION(id) {
+      EnvConfig c = default_env_config(id);
+      c.max_steps = 60;  // several autoresets per env
+      auto run = [&](int threads) {
+        auto venv = make_vector_env(c, 4, threads);
+        venv->reset(123);
+        dl::sim::Rng rng(5);
+        std::vector<float> actions(4 * 3);
+        std::vector<uint64_t> trace;
+        const size_t obs_bytes = 4 * venv->observation_spec().bytes();
+        for (int s = 0; s < 150; ++s) {
+          for (auto& a : actions) a = static_cast<float>(rng.uniform(-1, 1));
+          venv->step(actions.data());
+          uint64_t h = 1469598103934665603ULL;
+          const auto* bytes = static_cast<const uint8_t*>(venv->obs());
+          for (size_t k = 0; k < obs_bytes; ++k) h = (h ^ bytes[k]) * 1099511628211ULL;
+          trace.push_back(h);
+          for (int i = 0; i < 4; ++i) {
+            uint32_t bits;
+            std::memcpy(&bits, venv->rewards() + i, 4);
+            trace.push_back(bits + (uint64_t{venv->truncated()[i]} << 32) + (uint64_t{venv->terminated()[i]} << 33));
+          }
+        }
+        return trace;
+      };
+      const auto one = run(1);
+      CHECK(run(2) == one);
+      CHECK(run(3) == one);
     }
-    return trace;
-  };
-  const auto one = run(1);
-  CHECK(run(2) == one);
+  }
 }
 
 TEST_CASE("stepping before the first reset is an error", "[envs][spec]") {
