@@ -7,6 +7,7 @@
 
 #include "app/commands.h"
 #include "app/config.h"
+#include "app/viewer_commands.h"
 
 namespace dl::app {
 
@@ -56,6 +57,8 @@ int run_cli(int argc, char** argv) {
   // returns it with the function that runs it. Add one line per command here.
   std::vector<CommandHook> hooks;
   // (hooks.push_back(add_xxx_command(app));)
+  hooks.push_back(add_watch_command(app));
+  hooks.push_back(add_play_command(app));
 
   try {
     app.parse(argc, argv);
