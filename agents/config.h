@@ -20,6 +20,7 @@ struct NetConfig {
 struct AgentConfig {
   std::string algo = "ppo";        // ppo | a2c | reinforce
   NetConfig net;
+  std::string optimizer = "auto";  // auto (Adam; RMSprop for a2c) | adam | rmsprop
   float learning_rate = 3e-4f;
   bool anneal_lr = true;           // linear decay to 0 over the run
   float gamma = 0.99f;
@@ -69,7 +70,9 @@ template <class V>
 void visit_fields(AgentConfig& c, V& v) {
   v.choice("algo", c.algo, {{"ppo", "ppo"}, {"a2c", "a2c"}, {"reinforce", "reinforce"}}, "algorithm");
   v.section("net", c.net, "network");
-  v.field("learning_rate", c.learning_rate, "Adam learning rate", 1e-7f, 1.f);
+  v.choice("optimizer", c.optimizer, {{"auto", "auto"}, {"adam", "adam"}, {"rmsprop", "rmsprop"}},
+           "auto (Adam; RMSprop for a2c) | adam | rmsprop");
+  v.field("learning_rate", c.learning_rate, "optimizer learning rate", 1e-7f, 1.f);
   v.field("anneal_lr", c.anneal_lr, "linear learning-rate decay to 0");
   v.field("gamma", c.gamma, "discount", 0.f, 1.f);
   v.field("gae_lambda", c.gae_lambda, "GAE lambda", 0.f, 1.f);

@@ -2,11 +2,13 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "agents/config.h"
 #include "envs/config.h"
+#include "envs/env.h"
 
 namespace dl::agents {
 
@@ -21,6 +23,9 @@ class MetricsSink {
   virtual void end_update(int64_t step, int64_t total_steps) = 0;
 };
 
+// Builds env `index` of a vector env. Empty = envs::make_env; tests plug in small envs of their own.
+using EnvFactoryFn = std::function<std::unique_ptr<envs::Env>(const envs::EnvConfig&, int index)>;
+
 struct TrainJob {
   envs::EnvConfig env;
   AgentConfig agent;
@@ -29,6 +34,7 @@ struct TrainJob {
   std::string resolved_config;     // YAML text stored inside checkpoints
   bool resume = false;             // continue from run_dir/checkpoints/latest.pt
   MetricsSink* metrics = nullptr;
+  EnvFactoryFn env_factory;        // empty = envs::make_env
 };
 
 struct TrainResult {
@@ -48,6 +54,8 @@ struct EvalOptions {
   uint64_t seed = 12345;
   bool deterministic = true;
   std::string device = "cpu";
+  int num_threads = 0;             // env worker threads (0 = one per core)
+  EnvFactoryFn env_factory;        // empty = envs::make_env
 };
 struct EvalResult {
   std::vector<double> returns;

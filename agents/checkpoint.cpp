@@ -1,0 +1,309 @@
+#include "agents/checkpoint.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <type_traits>
+
+namespace dl::agents {
+
+namespace {
+
+constexpr int64_t kFormatVersion = 1;
+
+// ---- configs as `path=value` text ---------------------------------------------------------------------
+
+std::string format_value(bool v) { return v ? "true" : "false"; }
+std::string format_value(const std::string& v) { return v; }
+std::string format_value(const std::vector<int>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s;
+}
+template <class T>
+std::enable_if_t<std::is_integral_v<T>, std::string> format_value(T v) {
+  return std::to_string(v);
+}
+template <class T>
+std::enable_if_t<std::is_floating_point_v<T>, std::string> format_value(T v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", static_cast<double>(v));  // round-trips exactly
+  return buf;
+}
+
+class TextWriter {
+ public:
+  explicit TextWriter(std::string prefix) : prefix_(std::move(prefix)) {}
+  template <class T>
+  void field(const std::string& name, T& value, const std::string& = {}) {
+    out_ += prefix_ + name + "=" + format_value(value) + "\n";
+  }
+  template <class T, class L, class H>
+  void field(const std::string& name, T& value, const std::string& doc, L, H) {
+    field(name, value, doc);
+  }
+  template <class T>
+  void choice(const std::string& name, T& value,
+              std::initializer_list<std::pair<const char*, T>> options, const std::string& doc = {}) {
+    for (const auto& [label, option] : options)
+      if (option == value) out_ += prefix_ + name + "=" + std::string(label) + "\n";
+  }
+  template <class S>
+  void section(const std::string& name, S& sub, const std::string& = {}) {
+    TextWriter inner(prefix_ + name + ".");
+    visit_fields(sub, inner);
+    out_ += inner.out_;
+  }
+  std::string out_;
+
+ private:
+  std::string prefix_;
+};
+
+[[noreturn]] void bad_value(const std::string& key, const std::string& value) {
+  throw std::runtime_error("config text: cannot read '" + value + "' for " + key);
+}
+
+void parse_value(const std::string& key, const std::string& s, bool& v) {
+  if (s == "true") v = true;
+  else if (s == "false") v = false;
+  else bad_value(key, s);
+}
+void parse_value(const std::string&, const std::string& s, std::string& v) { v = s; }
+void parse_value(const std::string& key, const std::string& s, std::vector<int>& v) {
+  v.clear();
+  std::stringstream ss(s);
+  std::string item;
+  try {
+    while (std::getline(ss, item, ',')) v.push_back(std::stoi(item));
+  } catch (const std::exception&) {
+    bad_value(key, s);
+  }
+}
+template <class T>
+std::enable_if_t<std::is_arithmetic_v<T>> parse_value(const std::string& key, const std::string& s, T& v) {
+  try {
+    size_t used = 0;
+    if constexpr (std::is_floating_point_v<T>) v = static_cast<T>(std::stod(s, &used));
+    else if constexpr (std::is_unsigned_v<T>) v = static_cast<T>(std::stoull(s, &used));
+    else v = static_cast<T>(std::stoll(s, &used));
+    if (used != s.size()) bad_value(key, s);
+  } catch (const std::logic_error&) {
+    bad_value(key, s);
+  }
+}
+
+class TextReader {
+ public:
+  TextReader(std::map<std::string, std::string>& values, std::string prefix)
+      : values_(values), prefix_(std::move(prefix)) {}
+  template <class T>
+  void field(const std::string& name, T& value, const std::string& = {}) {
+    auto it = values_.find(prefix_ + name);
+    if (it == values_.end()) return;  // older checkpoints may lack newer fields: keep the default
+    parse_value(it->first, it->second, value);
+    values_.erase(it);
+  }
+  template <class T, class L, class H>
+  void field(const std::string& name, T& value, const std::string& doc, L, H) {
+    field(name, value, doc);
+  }
+  template <class T>
+  void choice(const std::string& name, T& value,
+              std::initializer_list<std::pair<const char*, T>> options, const std::string& = {}) {
+    auto it = values_.find(prefix_ + name);
+    if (it == values_.end()) return;
+    for (const auto& [label, option] : options)
+      if (it->second == label) {
+        value = option;
+        values_.erase(it);
+        return;
+      }
+    bad_value(it->first, it->second);
+  }
+  template <class S>
+  void section(const std::string& name, S& sub, const std::string& = {}) {
+    TextReader inner(values_, prefix_ + name + ".");
+    visit_fields(sub, inner);
+  }
+
+ private:
+  std::map<std::string, std::string>& values_;
+  std::string prefix_;
+};
+
+// ---- archive helpers -----------------------------------------------------------------------------------
+
+torch::Tensor doubles_to_tensor(const std::vector<double>& v) {
+  return torch::tensor(v.empty() ? std::vector<double>{} : v, torch::kFloat64).clone();
+}
+std::vector<double> tensor_to_doubles(const torch::Tensor& t) {
+  auto c = t.to(torch::kCPU, torch::kFloat64).contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+[[noreturn]] void checkpoint_error(const std::string& path, const std::string& what) {
+  throw std::runtime_error("checkpoint " + path + ": " + what);
+}
+
+void load_archive(const std::string& path, torch::serialize::InputArchive& archive) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) checkpoint_error(path, "file not found");
+  if (fs::is_directory(path, ec)) checkpoint_error(path, "is a directory, not a checkpoint file");
+  try {
+    archive.load_from(path);
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    msg = msg.substr(0, msg.find('\n'));
+    checkpoint_error(path, "not a readable drivelab checkpoint (corrupt or truncated?): " + msg);
+  }
+}
+
+template <class T>
+T read_ivalue(torch::serialize::InputArchive& archive, const std::string& path, const std::string& key) {
+  c10::IValue value;
+  if (!archive.try_read(key, value)) checkpoint_error(path, "missing entry '" + key + "'");
+  try {
+    return value.to<T>();
+  } catch (const std::exception&) {
+    checkpoint_error(path, "entry '" + key + "' has the wrong type");
+  }
+}
+
+torch::Tensor read_tensor(torch::serialize::InputArchive& archive, const std::string& path,
+                          const std::string& key) {
+  torch::Tensor t;
+  if (!archive.try_read(key, t)) checkpoint_error(path, "missing entry '" + key + "'");
+  return t;
+}
+
+}  // namespace
+
+std::string configs_to_text(const envs::EnvConfig& env, const AgentConfig& agent, const TrainConfig& train) {
+  envs::EnvConfig e = env;
+  AgentConfig a = agent;
+  TrainConfig t = train;
+  TextWriter w("");
+  w.section("env", e);
+  w.section("agent", a);
+  w.section("train", t);
+  return w.out_;
+}
+
+void configs_from_text(const std::string& text, envs::EnvConfig& env, AgentConfig& agent,
+                       TrainConfig& train) {
+  std::map<std::string, std::string> values;
+  std::stringstream ss(text);
+  std::string line;
+  int line_no = 0;
+  while (std::getline(ss, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    auto eq = line.find('=');
+    if (eq == std::string::npos)
+      throw std::runtime_error("config text line " + std::to_string(line_no) + ": no '=' in '" + line + "'");
+    values[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  TextReader r(values, "");
+  r.section("env", env);
+  r.section("agent", agent);
+  r.section("train", train);
+  if (!values.empty()) throw std::runtime_error("config text: unknown key '" + values.begin()->first + "'");
+}
+
+void save_checkpoint(const std::string& path, ActorCritic& policy, torch::optim::Optimizer* optimizer,
+                     const CheckpointData& data) {
+  namespace fs = std::filesystem;
+  torch::serialize::OutputArchive archive;
+  archive.write("format_version", c10::IValue(kFormatVersion));
+  archive.write("algo", c10::IValue(data.algo));
+  archive.write("config_text", c10::IValue(configs_to_text(data.env, data.agent, data.train)));
+  archive.write("resolved_config", c10::IValue(data.resolved_config));
+  archive.write("global_step", c10::IValue(data.global_step));
+  archive.write("update", c10::IValue(data.update));
+  archive.write("best_eval_return", c10::IValue(data.best_eval_return));
+  archive.write("has_best_eval", c10::IValue(data.has_best_eval));
+  archive.write("obs_norm", doubles_to_tensor(data.obs_norm));
+  archive.write("reward_scaler", doubles_to_tensor(data.reward_scaler));
+  {
+    at::Generator generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    archive.write("rng", generator.get_state());
+  }
+  torch::serialize::OutputArchive model;
+  policy->save(model);
+  archive.write("model", model);
+  if (optimizer) {
+    torch::serialize::OutputArchive opt;
+    optimizer->save(opt);
+    archive.write("optimizer", opt);
+  }
+  const fs::path target(path);
+  if (target.has_parent_path()) fs::create_directories(target.parent_path());
+  const std::string tmp = path + ".tmp";
+  try {
+    archive.save_to(tmp);
+  } catch (const std::exception& e) {
+    checkpoint_error(path, std::string("could not write: ") + e.what());
+  }
+  std::error_code ec;
+  fs::rename(tmp, target, ec);
+  if (ec) checkpoint_error(path, "could not move the new file into place: " + ec.message());
+}
+
+CheckpointData read_checkpoint_data(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  load_archive(path, archive);
+  const auto version = read_ivalue<int64_t>(archive, path, "format_version");
+  if (version != kFormatVersion)
+    checkpoint_error(path, "format version " + std::to_string(version) + ", this build reads " +
+                               std::to_string(kFormatVersion));
+  CheckpointData d;
+  d.algo = read_ivalue<std::string>(archive, path, "algo");
+  try {
+    configs_from_text(read_ivalue<std::string>(archive, path, "config_text"), d.env, d.agent, d.train);
+  } catch (const std::runtime_error& e) {
+    checkpoint_error(path, e.what());
+  }
+  d.resolved_config = read_ivalue<std::string>(archive, path, "resolved_config");
+  d.global_step = read_ivalue<int64_t>(archive, path, "global_step");
+  d.update = read_ivalue<int64_t>(archive, path, "update");
+  d.best_eval_return = read_ivalue<double>(archive, path, "best_eval_return");
+  d.has_best_eval = read_ivalue<bool>(archive, path, "has_best_eval");
+  d.obs_norm = tensor_to_doubles(read_tensor(archive, path, "obs_norm"));
+  d.reward_scaler = tensor_to_doubles(read_tensor(archive, path, "reward_scaler"));
+  return d;
+}
+
+void load_checkpoint_state(const std::string& path, ActorCritic& policy,
+                           torch::optim::Optimizer* optimizer, bool restore_rng) {
+  torch::serialize::InputArchive archive;
+  load_archive(path, archive);
+  try {
+    torch::serialize::InputArchive model;
+    if (!archive.try_read("model", model)) checkpoint_error(path, "missing entry 'model'");
+    policy->load(model);
+    if (optimizer) {
+      torch::serialize::InputArchive opt;
+      if (!archive.try_read("optimizer", opt)) checkpoint_error(path, "missing entry 'optimizer'");
+      optimizer->load(opt);
+    }
+  } catch (const std::runtime_error&) {
+    throw;
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    checkpoint_error(path, "model or optimizer do not match this config: " + msg.substr(0, msg.find('\n')));
+  }
+  if (restore_rng) {
+    at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the shared generator
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(read_tensor(archive, path, "rng"));
+  }
+}
+
+}  // namespace dl::agents

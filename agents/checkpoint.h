@@ -1,0 +1,57 @@
+// drivelab/agents: checkpoints. One file per checkpoint, a torch::serialize archive holding
+//   model/       the actor-critic's parameters and buffers
+//   optimizer/   the optimizer state (Adam moments, RMSprop square averages, step counts)
+//   obs_norm, reward_scaler   normalizer states (double vectors)
+//   counters     global_step, update, best eval return
+//   rng          the default CPU generator's state (the CUDA generator is not saved)
+//   config_text  env, agent and train config as `path=value` lines, written and read back by visitors over
+//                visit_fields, so agents/ can rebuild a run without a YAML parser
+//   resolved_config  the app's YAML text, for people
+// It is written to `<path>.tmp` and renamed over `path`, so a crash mid-write never leaves a torn file.
+// The envs' own state (positions, RNGs) is not saved: a resumed run resets its envs with a seed derived
+// from train.seed and the update counter, so it continues at the same step but on fresh episodes.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "agents/config.h"
+#include "agents/policy.h"
+#include "envs/config.h"
+
+namespace dl::agents {
+
+// Configs as text: one `section.path=value` line per field (env.*, agent.*, train.*).
+std::string configs_to_text(const envs::EnvConfig& env, const AgentConfig& agent, const TrainConfig& train);
+// Throws std::runtime_error naming the line on unknown keys or unparsable values.
+void configs_from_text(const std::string& text, envs::EnvConfig& env, AgentConfig& agent,
+                       TrainConfig& train);
+
+struct CheckpointData {
+  envs::EnvConfig env;
+  AgentConfig agent;
+  TrainConfig train;
+  std::string resolved_config;
+  int64_t global_step = 0;
+  int64_t update = 0;
+  double best_eval_return = 0;
+  bool has_best_eval = false;
+  std::vector<double> obs_norm;       // empty = none
+  std::vector<double> reward_scaler;  // empty = none
+  std::string algo;
+};
+
+// Writes atomically; the optimizer may be null.
+void save_checkpoint(const std::string& path, ActorCritic& policy, torch::optim::Optimizer* optimizer,
+                     const CheckpointData& data);
+
+// Reads everything but the tensors (to build the policy first). Throws std::runtime_error naming the file.
+CheckpointData read_checkpoint_data(const std::string& path);
+// Loads the model (and optimizer, when given) state and restores the CPU RNG when restore_rng.
+void load_checkpoint_state(const std::string& path, ActorCritic& policy,
+                           torch::optim::Optimizer* optimizer, bool restore_rng);
+
+}  // namespace dl::agents

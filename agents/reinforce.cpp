@@ -1,0 +1,67 @@
+// drivelab/agents: REINFORCE with a learned value baseline (Williams 1992; Sutton & Barto 13.4).
+//
+// Each update plays one whole episode in every env: the envs restart (fresh seeds from the update counter),
+// run until each has finished its first episode, and the steps after an env's first episode are masked
+// out. Returns are Monte-Carlo (GAE with lambda = 1 from the episode end; a time-limit truncation is
+// bootstrapped from V(final obs), as in every algorithm here). The rollout holds env.max_steps steps, the
+// longest an episode can last.
+//
+// Config (agents/config.h, AgentConfig): gamma; norm_adv (normalize G - V over the batch); ent_coef,
+// vf_coef, max_grad_norm, anneal_lr, learning_rate; optimizer auto = Adam. num_steps, gae_lambda and the
+// PPO fields are not used.
+#include "agents/session.h"
+
+namespace dl::agents {
+
+TrainResult train_reinforce(const TrainJob& job) {
+  const AgentConfig& cfg = job.agent;
+  const int64_t max_episode_steps = job.env.max_steps;
+
+  Session session(job, "reinforce", max_episode_steps);
+  session.start(session.make_optimizer("adam", /*adam_eps=*/1e-8));
+  auto& policy = session.policy;
+  auto& optimizer = *session.optimizer;
+  const auto device = session.device;
+
+  while (!session.done()) {
+    const double lr = session.anneal_learning_rate();
+    if (session.update > 0) session.reset_envs_for_update();
+    session.collect(max_episode_steps, /*first_episode_only=*/true);
+
+    Stopwatch update_clock;
+    auto& s = session.rollout->storage();
+    const int64_t T = s.steps;
+    auto rewards = s.rewards.slice(0, 0, T), dones = s.dones.slice(0, 0, T);
+    auto values = s.values.slice(0, 0, T);
+    auto advantages = compute_gae(rewards, values, dones, s.last_value, cfg.gamma, /*lambda=*/1.0).to(device);
+    auto returns = (advantages + values).flatten(0, 1);
+    advantages = advantages.flatten(0, 1);
+    auto valid = s.valid.slice(0, 0, T).flatten(0, 1).to(device);
+    const auto count = valid.sum().clamp_min(1.0);
+    if (cfg.norm_adv) {
+      auto mean = (advantages * valid).sum() / count;
+      auto var = ((advantages - mean).pow(2) * valid).sum() / count;
+      advantages = (advantages - mean) / (var.sqrt() + 1e-8);
+    }
+
+    auto eval = policy->evaluate(s.obs.slice(0, 0, T).flatten(0, 1), s.actions.slice(0, 0, T).flatten(0, 1));
+    auto pg_loss = -(advantages * eval.log_prob * valid).sum() / count;
+    auto v_loss = 0.5 * ((eval.value - returns).pow(2) * valid).sum() / count;
+    auto entropy = (eval.entropy * valid).sum() / count;
+    auto loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss;
+
+    optimizer.zero_grad();
+    loss.backward();
+    if (cfg.max_grad_norm > 0) torch::nn::utils::clip_grad_norm_(policy->parameters(), cfg.max_grad_norm);
+    optimizer.step();
+
+    session.scalar("charts/learning_rate", lr);
+    session.scalar("losses/policy", pg_loss.item<double>());
+    session.scalar("losses/value", v_loss.item<double>());
+    session.scalar("losses/entropy", entropy.item<double>());
+    session.end_update(update_clock.seconds());
+  }
+  return session.finish();
+}
+
+}  // namespace dl::agents

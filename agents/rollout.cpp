@@ -1,0 +1,275 @@
+#include "agents/rollout.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+#include "envs/registry.h"
+
+namespace dl::agents {
+
+torch::Tensor compute_gae(const torch::Tensor& rewards, const torch::Tensor& values,
+                          const torch::Tensor& dones, const torch::Tensor& last_value, double gamma,
+                          double lambda) {
+  auto r = rewards.to(torch::kCPU, torch::kFloat32).contiguous();
+  auto v = values.to(torch::kCPU, torch::kFloat32).contiguous();
+  auto d = dones.to(torch::kCPU, torch::kFloat32).contiguous();
+  auto lv = last_value.to(torch::kCPU, torch::kFloat32).contiguous();
+  const int64_t T = r.size(0), N = r.size(1);
+  if (v.sizes() != r.sizes() || d.sizes() != r.sizes() || lv.numel() != N)
+    throw std::invalid_argument("compute_gae: rewards, values, dones must be [T, N], last_value [N]");
+  auto adv = torch::empty({T, N}, torch::kFloat32);
+  const float *rp = r.data_ptr<float>(), *vp = v.data_ptr<float>(), *dp = d.data_ptr<float>();
+  const float* lvp = lv.data_ptr<float>();
+  float* ap = adv.data_ptr<float>();
+  for (int64_t n = 0; n < N; ++n) {
+    double next_adv = 0, next_value = lvp[n];
+    for (int64_t t = T - 1; t >= 0; --t) {
+      const int64_t k = t * N + n;
+      const double not_done = 1.0 - dp[k];
+      const double delta = rp[k] + gamma * next_value * not_done - vp[k];
+      next_adv = delta + gamma * lambda * not_done * next_adv;
+      ap[k] = static_cast<float>(next_adv);
+      next_value = vp[k];
+    }
+  }
+  return adv.to(rewards.device());
+}
+
+torch::Device resolve_device(const std::string& name) {
+  const bool cuda_available = torch::cuda::is_available();
+  if (name == "auto") return cuda_available ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  if (name == "cpu") return torch::Device(torch::kCPU);
+  if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
+    int index = 0;
+    if (name.size() > 5) {
+      const std::string digits = name.substr(5);
+      if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit))
+        throw std::runtime_error("train.device: '" + name + "' is not auto, cpu, cuda or cuda:N");
+      index = std::stoi(digits);
+    }
+    if (!cuda_available)
+      throw std::runtime_error("train.device: '" + name +
+                               "' asked for CUDA, but no CUDA device is available (use auto or cpu)");
+    const int count = static_cast<int>(torch::cuda::device_count());
+    if (index >= count)
+      throw std::runtime_error("train.device: '" + name + "' but only " + std::to_string(count) +
+                               " CUDA device(s) exist");
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  throw std::runtime_error("train.device: '" + name + "' is not auto, cpu, cuda or cuda:N");
+}
+
+void set_torch_threads(int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(threads);
+}
+
+EnvFactory env_factory_or_default(const EnvFactory& factory) {
+  if (factory) return factory;
+  return [](const envs::EnvConfig& config, int index) { return envs::make_env(config, index); };
+}
+
+namespace {
+
+int resolve_threads(int threads) {
+  return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+torch::ScalarType obs_dtype(const envs::Spec& spec) {
+  return spec.dtype == envs::DType::u8 ? torch::kUInt8 : torch::kFloat32;
+}
+
+std::vector<int64_t> with_leading(std::vector<int64_t> lead, const std::vector<int64_t>& shape) {
+  lead.insert(lead.end(), shape.begin(), shape.end());
+  return lead;
+}
+
+// Row t of a [T, ...] tensor <- src. A memcpy on the host (the per-step path must not allocate).
+void put(torch::Tensor& dst, int64_t t, const torch::Tensor& src) {
+  if (dst.is_cpu() && src.is_cpu() && src.is_contiguous() && src.scalar_type() == dst.scalar_type()) {
+    const size_t row_bytes = static_cast<size_t>(dst.stride(0)) * dst.element_size();
+    std::memcpy(static_cast<char*>(dst.data_ptr()) + t * row_bytes, src.data_ptr(), row_bytes);
+  } else {
+    dst.select(0, t).copy_(src.reshape(dst.select(0, t).sizes()), /*non_blocking=*/true);
+  }
+}
+
+}  // namespace
+
+Rollout::Rollout(const TrainJob& job, ActorCritic policy, torch::Device device, int64_t max_steps)
+    : job_(job), policy_(std::move(policy)), device_(device), num_envs_(job.train.num_envs) {
+  EnvFactory factory = env_factory_or_default(job.env_factory);
+  envs::EnvConfig env_config = job.env;
+  vec_ = std::make_unique<envs::VectorEnv>(
+      [factory, env_config](int i) { return factory(env_config, i); }, num_envs_,
+      resolve_threads(job.train.num_threads));
+  const auto& spec = vec_->observation_spec();
+  const int64_t obs_dim = spec.size();
+  if (spec.dtype == envs::DType::f32 && job.agent.normalize_obs)
+    obs_norm_ = std::make_unique<envs::ObsNormalizer>(static_cast<int>(obs_dim), job.agent.clip_obs);
+  if (job.agent.normalize_reward)
+    reward_scaler_ = std::make_unique<envs::RewardScaler>(num_envs_, job.agent.gamma, job.agent.clip_reward);
+
+  const int64_t T = max_steps, N = num_envs_;
+  const int64_t A = policy_->action_dim();
+  auto dev = torch::TensorOptions().device(device_);
+  storage_.obs = torch::zeros(with_leading({T, N}, spec.shape), dev.dtype(obs_dtype(spec)));
+  storage_.actions = torch::zeros({T, N, A}, dev.dtype(torch::kFloat32));
+  storage_.log_probs = torch::zeros({T, N}, dev.dtype(torch::kFloat32));
+  storage_.values = torch::zeros({T, N}, dev.dtype(torch::kFloat32));
+  storage_.rewards = torch::zeros({T, N}, torch::kFloat32);
+  storage_.dones = torch::zeros({T, N}, torch::kFloat32);
+  storage_.valid = torch::ones({T, N}, torch::kFloat32);
+  storage_.last_value = torch::zeros({N}, dev.dtype(torch::kFloat32));
+  auto host = torch::TensorOptions().dtype(obs_dtype(spec)).pinned_memory(device_.is_cuda());
+  host_obs_ = torch::zeros(with_leading({N}, spec.shape), host);
+  host_actions_ = torch::zeros({N, A}, torch::kFloat32);
+  rewards_.resize(N);
+  dones_.resize(N);
+}
+
+void Rollout::load_obs(const void* raw, bool update_stats) {
+  std::memcpy(host_obs_.data_ptr(), raw, host_obs_.nbytes());
+  if (obs_norm_) {
+    if (update_stats) obs_norm_->update(static_cast<const float*>(raw), num_envs_);
+    obs_norm_->normalize(host_obs_.data_ptr<float>(), num_envs_);
+  }
+}
+
+torch::Tensor Rollout::device_obs() {
+  if (device_.is_cpu()) return host_obs_;
+  return host_obs_.to(device_, /*non_blocking=*/true);
+}
+
+void Rollout::reset_envs(uint64_t seed) {
+  vec_->reset(seed);
+  load_obs(vec_->obs(), /*update_stats=*/true);
+}
+
+void Rollout::bootstrap_truncations(float* rewards) {
+  // An episode cut by the time limit did not end in the MDP: its return goes on past the cut, so the
+  // value of the state it was cut in stands in for the rest.
+  const auto* term = vec_->terminated();
+  const auto* trunc = vec_->truncated();
+  std::vector<int64_t> cut;
+  for (int i = 0; i < num_envs_; ++i)
+    if (trunc[i] && !term[i]) cut.push_back(i);
+  if (cut.empty()) return;
+  const auto& spec = vec_->observation_spec();
+  const size_t row_bytes = spec.bytes();
+  auto final_obs = torch::empty(with_leading({static_cast<int64_t>(cut.size())}, spec.shape),
+                                torch::TensorOptions().dtype(obs_dtype(spec)));
+  const auto* src = static_cast<const char*>(vec_->final_obs());
+  for (size_t k = 0; k < cut.size(); ++k)
+    std::memcpy(static_cast<char*>(final_obs.data_ptr()) + k * row_bytes, src + cut[k] * row_bytes,
+                row_bytes);
+  if (obs_norm_) obs_norm_->normalize(final_obs.data_ptr<float>(), static_cast<int>(cut.size()));
+  auto v = policy_->value(final_obs.to(device_)).to(torch::kCPU).contiguous();
+  const float* vp = v.data_ptr<float>();
+  for (size_t k = 0; k < cut.size(); ++k) rewards[cut[k]] += job_.agent.gamma * vp[k];
+}
+
+int64_t Rollout::collect(int64_t steps, bool first_episode_only) {
+  torch::InferenceMode inference;
+  auto& s = storage_;
+  if (steps > s.obs.size(0)) throw std::logic_error("Rollout::collect: more steps than the storage holds");
+  episodes_ = EpisodeSummary{};
+  std::vector<uint8_t> finished(num_envs_, 0);
+  float* rewards_out = s.rewards.data_ptr<float>();
+  float* dones_out = s.dones.data_ptr<float>();
+  float* valid_out = s.valid.data_ptr<float>();
+  const int64_t N = num_envs_;
+  int64_t t = 0;
+  while (t < steps) {
+    Stopwatch inference_clock;
+    auto obs = device_obs();
+    auto out = policy_->act(obs);
+    put(s.obs, t, obs);
+    put(s.actions, t, out.action);
+    put(s.log_probs, t, out.log_prob);
+    put(s.values, t, out.value);
+    host_actions_.copy_(out.env_action);
+    inference_s_ += inference_clock.seconds();
+
+    Stopwatch env_clock;
+    vec_->step(host_actions_.data_ptr<float>());
+    env_s_ += env_clock.seconds();
+
+    Stopwatch post_clock;
+    std::memcpy(rewards_.data(), vec_->rewards(), N * sizeof(float));
+    const auto* term = vec_->terminated();
+    const auto* trunc = vec_->truncated();
+    for (int64_t i = 0; i < N; ++i) dones_[i] = term[i] || trunc[i];
+    if (reward_scaler_) reward_scaler_->scale(rewards_.data(), dones_.data());
+    bootstrap_truncations(rewards_.data());
+    const auto& infos = vec_->infos();
+    for (int64_t i = 0; i < N; ++i) {
+      rewards_out[t * N + i] = rewards_[i];
+      dones_out[t * N + i] = dones_[i];
+      valid_out[t * N + i] = first_episode_only && finished[i] ? 0.f : 1.f;
+      if (dones_[i]) finished[i] = 1;
+      if (infos[i].episode_done) {
+        ++episodes_.count;
+        episodes_.return_sum += infos[i].episode_return;
+        episodes_.length_sum += infos[i].episode_length;
+        episodes_.laps += infos[i].episode_lap_complete ? 1 : 0;
+      }
+    }
+    load_obs(vec_->obs(), /*update_stats=*/true);
+    inference_s_ += post_clock.seconds();
+    ++t;
+    if (first_episode_only && std::all_of(finished.begin(), finished.end(), [](uint8_t f) { return f; }))
+      break;
+  }
+  Stopwatch value_clock;
+  s.last_value.copy_(policy_->value(device_obs()));
+  s.steps = t;
+  inference_s_ += value_clock.seconds();
+  return t * N;
+}
+
+EvalResult run_episodes(ActorCritic& policy, const envs::ObsNormalizer* obs_norm,
+                        const envs::EnvConfig& env, const EnvFactory& factory_in, int episodes,
+                        uint64_t seed, bool deterministic, torch::Device device, int num_threads) {
+  EvalResult result;
+  if (episodes <= 0) return result;
+  torch::InferenceMode inference;
+  EnvFactory factory = env_factory_or_default(factory_in);
+  constexpr int kMaxEvalEnvs = 16;
+  const int M = std::min(episodes, kMaxEvalEnvs);
+  envs::VectorEnv vec([&](int i) { return factory(env, i); }, M, resolve_threads(num_threads));
+  const auto& spec = vec.observation_spec();
+  std::vector<int> quota(M, episodes / M), done_count(M, 0);
+  for (int i = 0; i < episodes % M; ++i) ++quota[i];
+  std::vector<std::vector<double>> returns(M);
+  std::vector<std::vector<int>> lengths(M);
+  auto host_obs = torch::empty(with_leading({M}, spec.shape), torch::TensorOptions().dtype(obs_dtype(spec)));
+  auto actions = torch::empty({M, policy->action_dim()}, torch::kFloat32);
+  vec.reset(seed);
+  int remaining = episodes;
+  while (remaining > 0) {
+    std::memcpy(host_obs.data_ptr(), vec.obs(), host_obs.nbytes());
+    if (obs_norm && spec.dtype == envs::DType::f32) obs_norm->normalize(host_obs.data_ptr<float>(), M);
+    auto out = policy->act(host_obs.to(device), deterministic);
+    actions.copy_(out.env_action);
+    vec.step(actions.data_ptr<float>());
+    const auto& infos = vec.infos();
+    for (int i = 0; i < M; ++i) {
+      if (!infos[i].episode_done || done_count[i] >= quota[i]) continue;
+      ++done_count[i];
+      --remaining;
+      returns[i].push_back(infos[i].episode_return);
+      lengths[i].push_back(infos[i].episode_length);
+      result.laps_completed += infos[i].episode_lap_complete ? 1 : 0;
+    }
+  }
+  for (int i = 0; i < M; ++i) {
+    result.returns.insert(result.returns.end(), returns[i].begin(), returns[i].end());
+    result.lengths.insert(result.lengths.end(), lengths[i].begin(), lengths[i].end());
+  }
+  return result;
+}
+
+}  // namespace dl::agents

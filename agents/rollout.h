@@ -1,0 +1,127 @@
+// drivelab/agents: rollouts from a vector env into preallocated [T, N, ...] storage, and GAE.
+//
+// Pipeline per step (one thread drives it; the vector env's workers step the envs):
+//   obs (host, normalized) -> device -> policy.act (inference mode) -> env actions to host ->
+//   VectorEnv::step -> rewards scaled, truncations bootstrapped -> next obs normalized on the host.
+// The env workers run while torch is idle and torch runs while they wait, so on a small machine both
+// may use every core (train.num_threads and train.torch_threads default to the core count).
+//
+// Observations reach torch through torch::from_blob over host arrays (no copy on CPU); on CUDA they go
+// through a pinned host buffer and a non-blocking copy. Rewards, dones and GAE stay on the host, where a
+// plain loop beats T small kernels; the result moves to the device once per update.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "agents/policy.h"
+#include "agents/trainer.h"
+#include "envs/normalize.h"
+#include "envs/vector_env.h"
+
+namespace dl::agents {
+
+// Generalized advantage estimation over [T, N] tensors (any device; computed on the host).
+// dones[t] = 1 when the episode ended at step t (after action t); a truncation's bootstrap value is
+// expected in rewards[t] already. last_value [N] is V(obs after step T-1).
+//   delta_t = r_t + gamma * V_{t+1} * (1 - d_t) - V_t,   A_t = delta_t + gamma * lambda * (1 - d_t) A_{t+1}
+// lambda = 1 gives Monte-Carlo returns minus the baseline (returns = advantages + values).
+torch::Tensor compute_gae(const torch::Tensor& rewards, const torch::Tensor& values,
+                          const torch::Tensor& dones, const torch::Tensor& last_value, double gamma,
+                          double lambda);
+
+// "auto" -> cuda when available, else cpu; "cpu"; "cuda"; "cuda:N". Throws std::runtime_error when CUDA is
+// asked for but absent, or the string is not one of these.
+torch::Device resolve_device(const std::string& name);
+
+// 0 -> one thread per core. Sets LibTorch's intra-op threads for the whole process.
+void set_torch_threads(int threads);
+
+using EnvFactory = EnvFactoryFn;
+EnvFactory env_factory_or_default(const EnvFactory& factory);
+
+struct RolloutStorage {
+  torch::Tensor obs;        // [T, N, obs...] on the device, the policy's input dtype
+  torch::Tensor actions;    // [T, N, A] raw actions (see policy.h)
+  torch::Tensor log_probs;  // [T, N]
+  torch::Tensor values;     // [T, N]
+  torch::Tensor rewards;    // [T, N] host: scaled, truncations bootstrapped
+  torch::Tensor dones;      // [T, N] host: 1 where the episode ended at that step
+  torch::Tensor valid;      // [T, N] host: 0 for steps after an env's first episode (first_episode_only)
+  torch::Tensor last_value; // [N] device: V(obs after the last step)
+  int64_t steps = 0;        // rows filled by the last collect
+};
+
+// Statistics of the episodes that ended during a collect.
+struct EpisodeSummary {
+  int count = 0;
+  double return_sum = 0, length_sum = 0;
+  int laps = 0;
+  double mean_return() const { return count ? return_sum / count : 0; }
+  double mean_length() const { return count ? length_sum / count : 0; }
+};
+
+class Rollout {
+ public:
+  Rollout(const TrainJob& job, ActorCritic policy, torch::Device device, int64_t max_steps);
+
+  void reset_envs(uint64_t seed);
+  // Runs up to `steps` vector steps into storage. first_episode_only (REINFORCE): marks steps after each
+  // env's first episode invalid and stops early once every env has finished one. Returns env steps taken.
+  int64_t collect(int64_t steps, bool first_episode_only = false);
+
+  RolloutStorage& storage() { return storage_; }
+  const EpisodeSummary& episodes() const { return episodes_; }
+  const envs::ObsNormalizer* obs_normalizer() const { return obs_norm_.get(); }
+  envs::ObsNormalizer* obs_normalizer() { return obs_norm_.get(); }
+  envs::RewardScaler* reward_scaler() { return reward_scaler_.get(); }
+  const envs::Spec& observation_spec() const { return vec_->observation_spec(); }
+  const envs::ActionSpec& action_spec() const { return vec_->action_spec(); }
+  int num_envs() const { return num_envs_; }
+  double env_seconds() const { return env_s_; }
+  double inference_seconds() const { return inference_s_; }
+
+ private:
+  void load_obs(const void* raw, bool update_stats);  // raw env obs -> host_obs_ (normalized)
+  torch::Tensor device_obs();
+  void bootstrap_truncations(float* rewards);
+
+  const TrainJob& job_;
+  ActorCritic policy_;
+  torch::Device device_;
+  int num_envs_;
+  std::unique_ptr<envs::VectorEnv> vec_;
+  std::unique_ptr<envs::ObsNormalizer> obs_norm_;
+  std::unique_ptr<envs::RewardScaler> reward_scaler_;
+  RolloutStorage storage_;
+  torch::Tensor host_obs_;     // [N, obs...] normalized current obs (pinned on CUDA)
+  torch::Tensor host_actions_; // [N, A] env actions
+  std::vector<float> rewards_;
+  std::vector<uint8_t> dones_;
+  EpisodeSummary episodes_;
+  double env_s_ = 0, inference_s_ = 0;
+};
+
+// Runs `episodes` episodes of `policy` on envs built from `env` (normally the test tracks), observations
+// normalized with the frozen `obs_norm` (may be null). Episodes are spread over up to 16 envs with fixed
+// per-env quotas, so the result does not depend on which env finishes first.
+EvalResult run_episodes(ActorCritic& policy, const envs::ObsNormalizer* obs_norm,
+                        const envs::EnvConfig& env, const EnvFactory& factory, int episodes,
+                        uint64_t seed, bool deterministic, torch::Device device, int num_threads);
+
+class Stopwatch {
+ public:
+  Stopwatch() : start_(std::chrono::steady_clock::now()) {}
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace dl::agents

@@ -1,0 +1,67 @@
+// drivelab/agents: what every algorithm shares around its own update: seeding, device, envs and rollout,
+// the policy, learning-rate annealing, metrics, periodic evaluation, checkpoints and resume. An algorithm
+// file reads: make a Session, give it an optimizer, then loop collect -> update -> end_update.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "agents/checkpoint.h"
+#include "agents/policy.h"
+#include "agents/rollout.h"
+#include "agents/trainer.h"
+
+namespace dl::agents {
+
+class Session {
+ public:
+  // rollout_capacity: most vector steps one collect may take.
+  Session(const TrainJob& job, std::string algo, int64_t rollout_capacity);
+
+  // Adam or RMSprop over the policy's parameters, per agent.optimizer (`fallback` when "auto").
+  std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::string& fallback, double adam_eps);
+  // Takes the optimizer, resumes from run_dir/checkpoints/latest.pt when the job asks, resets the envs.
+  void start(std::unique_ptr<torch::optim::Optimizer> optimizer);
+
+  bool done() const { return global_step >= job.train.total_steps; }
+  // Linear decay to 0 over total_steps when agent.anneal_lr (by env steps, so resume and REINFORCE's
+  // variable batches follow the same schedule). Applies the rate to the optimizer and returns it.
+  double anneal_learning_rate();
+  // Runs a rollout and advances global_step; logs the episodes that ended in it.
+  void collect(int64_t steps, bool first_episode_only = false);
+  void reset_envs_for_update();  // REINFORCE: fresh episodes with a seed derived from the update counter
+
+  void scalar(const std::string& name, double value);
+  // Logs the losses (any non-finite one stops training, see trainer.h), timing shares and SPS, then
+  // evaluates and checkpoints when due, and tells the sink the update ended.
+  void end_update(double update_seconds);
+  TrainResult finish();
+
+  const TrainJob& job;
+  const std::string algo;
+  torch::Device device;
+  ActorCritic policy{nullptr};
+  std::unique_ptr<Rollout> rollout;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  int64_t global_step = 0;
+  int64_t update = 0;
+
+ private:
+  void evaluate_now();
+  void save(const std::string& name);
+  std::string checkpoint_path(const std::string& name) const;
+  bool crossed(int64_t every, int64_t before) const;
+
+  int64_t start_step_ = 0;
+  int64_t last_logged_step_ = 0;
+  Stopwatch wall_;
+  double update_start_s_ = 0, env_s_mark_ = 0, inference_s_mark_ = 0;
+  std::vector<std::pair<std::string, double>> pending_;
+  bool has_best_ = false;
+  double best_eval_ = 0, last_eval_ = 0;
+  bool has_eval_ = false;
+};
+
+}  // namespace dl::agents
