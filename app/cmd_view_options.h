@@ -21,7 +21,7 @@ struct ViewArgs {
   std::string screenshot;
   int screenshot_step = 100;
   video::CameraMode camera = video::CameraMode::follow;
-  float zoom_ppm = 4;
+  float zoom_ppm = 8;
   bool lidar = false;
   int width = 960, height = 720;
 };

@@ -1,11 +1,14 @@
 #include "render/video/gif.h"
 
+#include <fcntl.h>
 #include <gif_lib.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <stdexcept>
+
+#include <unistd.h>
 
 namespace dl::video {
 namespace {
@@ -58,9 +61,16 @@ GifWriter::GifWriter(const std::string& path, int width, int height, int delay_c
   if (width <= 0 || height <= 0 || width > 65535 || height > 65535)
     throw std::invalid_argument(path + ": GIF frame size must be 1..65535 pixels a side");
   if (delay_cs < 0 || delay_cs > 65535) throw std::invalid_argument(path + ": GIF frame delay out of range");
+  // Opened here rather than by EGifOpenFileName, which creates files readable by their owner only.
+  const int fd = ::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  if (fd < 0) throw std::runtime_error(path + ": cannot write GIF: cannot create " + tmp_path_);
   int error = 0;
-  gif_ = EGifOpenFileName(tmp_path_.c_str(), false, &error);
-  if (!gif_) throw std::runtime_error(path + ": cannot write GIF: " + GifErrorString(error));
+  gif_ = EGifOpenFileHandle(fd, &error);  // owns fd from here: EGifCloseFile closes it
+  if (!gif_) {
+    ::close(fd);
+    std::remove(tmp_path_.c_str());
+    throw std::runtime_error(path + ": cannot write GIF: " + GifErrorString(error));
+  }
   indices_.resize(static_cast<size_t>(width) * height);
 
   std::array<GifColorType, kPaletteSize> colors;

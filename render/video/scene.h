@@ -20,7 +20,7 @@ const char* camera_mode_name(CameraMode mode);
 
 struct View {
   CameraMode camera = CameraMode::follow;
-  float pixels_per_m = 4;  // zoom of the follow and rotating cameras
+  float pixels_per_m = 8;  // zoom of the follow and rotating cameras (8: ~120 m across 960 px)
   bool lidar = false;      // draw the lidar rays
 };
 
