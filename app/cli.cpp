@@ -8,6 +8,7 @@
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/viewer_commands.h"
+#include "app/sweep.h"
 
 namespace dl::app {
 
@@ -59,6 +60,7 @@ int run_cli(int argc, char** argv) {
   // (hooks.push_back(add_xxx_command(app));)
   hooks.push_back(add_watch_command(app));
   hooks.push_back(add_play_command(app));
+  hooks.push_back(add_sweep_command(app));
 
   try {
     app.parse(argc, argv);
