@@ -280,8 +280,7 @@ class Scheduler {
       if (!reason.empty()) {
         r.pruned = true;
         r.prune_reason = reason;
-        ::kill(pid, SIGTERM);
-        say("trial " + name(r.trial) + " pruned: " + reason);
+        ::kill(pid, SIGTERM);  // reported when it has exited, in finish()
       }
     }
   }

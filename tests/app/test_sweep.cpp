@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "app/config.h"
 #include "app/metrics.h"
@@ -242,6 +243,27 @@ TEST_CASE("a resumed sweep reruns only the trials that did not finish, and --ext
   one.only_trial = 2;
   CHECK(run_sweep(sweep_dir, one, false).done == 6);
   CHECK(count_lines(dir / "calls.txt") == 6);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("two workers sharing a sweep never run the same trial", "[sweep]") {
+  const fs::path dir = temp_dir("workers");
+  const std::string sweep_dir =
+      create_sweep(grid_sweep_file(dir, "0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9").string(), (dir / "out").string());
+  SweepRunOptions a = fake_options(dir), b = a;
+  a.worker = "node-a";
+  b.worker = "node-b";
+  std::thread other([&] { run_sweep(sweep_dir, b, false); });
+  run_sweep(sweep_dir, a, false);
+  other.join();
+  std::set<std::string> run_dirs;
+  std::ifstream calls(dir / "calls.txt");
+  int n = 0;
+  for (std::string line; std::getline(calls, line); ++n) run_dirs.insert(line.substr(line.find("--run-dir")));
+  CHECK(n == 8);
+  CHECK(run_dirs.size() == 8);
+  SweepStore store((fs::path(sweep_dir) / "sweep.db").string());
+  CHECK(store.count("done") == 8);
   fs::remove_all(dir);
 }
 
