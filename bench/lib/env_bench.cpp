@@ -18,11 +18,31 @@ using Clock = std::chrono::steady_clock;
 constexpr int kActionRows = 4096;
 // Steps between clock reads: reading the clock every step would show up in the track env's numbers.
 constexpr int kStepsPerClockCheck = 64;
+constexpr int kBlocks = 7;
 // Sizes the floor measurement (which takes a step count) to about the time of one case.
 constexpr double kFloorStepsPerSecondGuess = 150e3;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Runs `work` (returning the env steps it made) for about `seconds` in kBlocks blocks and returns the median
+// block's steps per second: a noisy neighbour spoils a block, not the number.
+template <class Work>
+double median_block_rate(double seconds, Work work) {
+  std::vector<double> rates;
+  for (int b = 0; b < kBlocks; ++b) {
+    int64_t steps = 0;
+    const auto start = Clock::now();
+    double elapsed_s = 0;
+    while (elapsed_s < seconds / kBlocks) {
+      steps += work();
+      elapsed_s = seconds_since(start);
+    }
+    rates.push_back(steps / elapsed_s);
+  }
+  std::nth_element(rates.begin(), rates.begin() + kBlocks / 2, rates.end());
+  return rates[kBlocks / 2];
 }
 
 std::vector<float> random_actions(const envs::ActionSpec& spec, int rows, uint64_t seed) {
@@ -77,17 +97,14 @@ BenchEntry bench_single_env(const std::string& env_id, const BenchOptions& optio
   env->reset(options.seed, obs.data(), info);
   sim::Rng episode_seeds(options.seed);
   int64_t steps = 0;
-  const auto start = Clock::now();
-  double elapsed_s = 0;
-  while (elapsed_s < options.seconds_per_case) {
+  entry.steps_per_s = median_block_rate(options.seconds_per_case, [&] {
     for (int i = 0; i < kStepsPerClockCheck; ++i, ++steps) {
       const float* action = actions.data() + (steps % kActionRows) * dim;
       const envs::StepResult r = env->step(action, obs.data(), info);
       if (r.terminated || r.truncated) env->reset(episode_seeds.next_u64(), obs.data(), info);
     }
-    elapsed_s = seconds_since(start);
-  }
-  entry.steps_per_s = steps / elapsed_s;
+    return kStepsPerClockCheck;
+  });
   return entry;
 }
 
@@ -101,14 +118,12 @@ BenchEntry bench_vector_env(const std::string& env_id, int threads, const BenchO
   const size_t action_steps = actions.size() / step_floats;
   venv.reset(options.seed);
   int64_t vector_steps = 0;
-  const auto start = Clock::now();
-  double elapsed_s = 0;
-  while (elapsed_s < options.seconds_per_case) {
+  const double steps_per_s = median_block_rate(options.seconds_per_case, [&] {
     venv.step(actions.data() + (vector_steps % action_steps) * step_floats);
     ++vector_steps;
-    elapsed_s = seconds_since(start);
-  }
-  return {env_id, threads, options.num_envs, vector_steps * options.num_envs / elapsed_s, 0};
+    return options.num_envs;
+  });
+  return {env_id, threads, options.num_envs, steps_per_s, 0};
 }
 
 std::vector<BenchEntry> run_env_benchmarks(const BenchOptions& options) {
