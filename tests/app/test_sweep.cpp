@@ -220,13 +220,17 @@ TEST_CASE("a resumed sweep reruns only the trials that did not finish, and --ext
     REQUIRE(store.claim("killed-worker"));
     CHECK(store.count("running") == 1);
   }
-  const SweepRunOptions options = fake_options(dir);
+  SweepRunOptions options = fake_options(dir);
+  options.gpus = 2;  // as if LibTorch saw two GPUs: the two worker slots get one each
   const SweepCounts counts = run_sweep(sweep_dir, options, true);
   CHECK(counts.done == 4);
   CHECK(counts.pending == 0);
   CHECK(count_lines(dir / "calls.txt") == 3);  // trials 2, 3, 4
   CHECK(slurp(dir / "calls.txt").find("trials/001") == std::string::npos);
   CHECK(slurp(dir / "calls.txt").find("train.seed=1") != std::string::npos);
+  CHECK(slurp(dir / "calls.txt").find("train.device=cuda:0") != std::string::npos);
+  CHECK(slurp(dir / "calls.txt").find("train.device=cuda:1") != std::string::npos);
+  CHECK(slurp(dir / "calls.txt").find("train.num_threads=") != std::string::npos);  // a share of the cores each
 
   write_sweep_report(sweep_dir, false);
   CHECK(load_run_config((fs::path(sweep_dir) / "best.yaml").string()).agent.learning_rate == Approx(0.4f));
