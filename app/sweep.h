@@ -19,7 +19,7 @@
 
 namespace dl::app {
 
-enum class SweepMethod { grid, random };
+enum class SweepMethod { grid, random, tpe };
 enum class Goal { maximize, minimize };
 enum class Distribution { values, uniform, log_uniform, int_uniform, categorical };
 enum class EarlyStopMethod { none, median, asha };
@@ -39,6 +39,13 @@ struct EarlyStopSpec {
   int reduction_factor = 3;    // ASHA: keep the best 1/reduction_factor at each rung
 };
 
+// Tree-structured Parzen estimator (Bergstra et al. 2011), parameters modelled independently.
+struct TpeSpec {
+  int startup = 10;        // configurations drawn at random before the model is used
+  double gamma = 0.25;     // fraction of finished trials that count as good
+  int candidates = 24;     // draws from the good model, of which the best l(x)/g(x) is proposed
+};
+
 struct SweepSpec {
   std::string name;                 // label of the sweep folder
   std::string base_text;            // the base run config, YAML text
@@ -47,11 +54,12 @@ struct SweepSpec {
   std::string metric = "eval/return_mean";
   Goal goal = Goal::maximize;
   std::vector<ParamSpec> parameters;
-  int trials = 10;                  // random: configurations to draw (each run with `seeds` seeds)
+  int trials = 10;                  // random, tpe: configurations to try (each run with `seeds` seeds)
   int parallel = 1;                 // trial processes at once
   int seeds = 1;                    // seeds per configuration: train.seed = base seed + k
   uint64_t seed = 0;                // seeds the random proposals
   EarlyStopSpec early_stop;
+  TpeSpec tpe;
 };
 
 // Parses a sweep file. `base_dir` resolves a relative `base:` path; a non-empty `base_file` replaces
@@ -70,8 +78,22 @@ std::vector<Assignment> expand_grid(const SweepSpec& spec);
 // Configuration number `index` of a random search: a function of (spec.seed, index) only, so proposals do
 // not depend on which worker asks or in which order.
 Assignment sample_assignment(const SweepSpec& spec, uint64_t index);
-// The configurations a new sweep starts with (grid: all of them; random: `trials` draws).
+// The configurations a new sweep starts with (grid: all of them; random: `trials` draws; tpe: the random
+// startup draws, the rest is proposed as results come in).
 std::vector<Assignment> initial_assignments(const SweepSpec& spec);
+
+// A finished trial as TPE sees it. Pruned trials count as bad whatever their last value.
+struct Observation {
+  Assignment assignment;
+  double value = 0;
+  bool pruned = false;
+};
+// TPE's proposal number `index` given what has finished: random (as sample_assignment) until
+// spec.tpe.startup trials finished; then, per parameter, the candidate drawn from the good trials' Parzen
+// estimator l(x) with the highest l(x)/g(x), g from the other trials.
+Assignment tpe_propose(const SweepSpec& spec, const std::vector<Observation>& history, uint64_t index);
+// The canonical text of a value (as stored in the database), so "[64, 64]" and "[64,64]" compare equal.
+std::string canonical_value(const std::string& text);
 
 // `key=value` overrides for `drivelab train`, and the JSON text stored in the database.
 std::vector<std::string> assignment_overrides(const Assignment& a);

@@ -86,6 +86,7 @@ class Scheduler {
     exe_ = options.executable.empty() ? self_executable() : options.executable;
     worker_ = options.worker.empty() ? default_worker_name() : options.worker;
     const RunConfig base = parse_run_config(spec_.base_text, spec_.base_origin);
+    base_seed_ = base.train.seed;
     bool sets_device = false, sets_threads = false, sets_torch_threads = false;
     for (const auto& p : spec_.parameters) {
       sets_device |= p.path == "train.device";
@@ -115,6 +116,7 @@ class Scheduler {
       bool claimed = false;
       while (static_cast<int>(running_.size()) < parallel_ && !no_more_pending_) {
         auto t = store_.claim(worker_, options_.only_trial);
+        if (!t && spec_.method == SweepMethod::tpe && !options_.only_trial && propose()) t = store_.claim(worker_);
         if (!t) {
           no_more_pending_ = true;
           break;
@@ -141,6 +143,19 @@ class Scheduler {
   }
 
  private:
+  // TPE proposes as results come in: a new configuration whenever a slot is free and nothing is pending,
+  // until the sweep has its target number of configurations. false when it has.
+  bool propose() {
+    const int64_t target = std::stoll(store_.meta("target_configs", "0"));
+    std::vector<Observation> history;
+    for (const auto& t : store_.trials()) {
+      if (t.status != "done" && t.status != "pruned") continue;
+      history.push_back({assignment_from_json(t.params), t.metric.value_or(std::nan("")), t.status == "pruned"});
+    }
+    const Assignment a = tpe_propose(spec_, history, static_cast<uint64_t>(store_.configuration_count()));
+    return store_.add_configuration(a, base_seed_, spec_.seeds, target) >= 0;
+  }
+
   int free_slot() const {
     for (int s = 0;; ++s) {
       bool used = false;
@@ -323,6 +338,7 @@ class Scheduler {
   SweepStore store_;
   int parallel_ = 1;
   int gpus_ = 0;
+  uint64_t base_seed_ = 1;
   std::string exe_, worker_;
   std::vector<std::string> extra_;  // overrides every trial gets (thread shares)
   std::map<pid_t, Running> running_;
@@ -371,12 +387,17 @@ std::string create_sweep(const std::string& sweep_file, const std::string& out_d
   const auto configs = initial_assignments(spec);
   for (const auto& a : configs) store.add_configuration(a, base.train.seed, spec.seeds);
   store.set_meta("next_random_index", std::to_string(spec.method == SweepMethod::random ? configs.size() : 0));
+  store.set_meta("target_configs", std::to_string(spec.method == SweepMethod::grid ? configs.size() : spec.trials));
   return dir.string();
 }
 
 void extend_sweep(const std::string& dir, int n) {
   const SweepSpec spec = load_sweep_dir(dir);
   SweepStore store(db_path(dir));
+  if (spec.method == SweepMethod::tpe) {  // TPE proposes the new configurations as results come in
+    store.set_meta("target_configs", std::to_string(std::stoll(store.meta("target_configs", "0")) + n));
+    return;
+  }
   const uint64_t base_seed = std::stoull(store.meta("base_seed", "1"));
   uint64_t next = std::stoull(store.meta("next_random_index", "0"));
   // A grid sweep extended draws from its grid's values at random; the draw indices are offset so they do

@@ -202,7 +202,7 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& origin, c
   }
   if (!root.IsMap()) throw ConfigError(origin + ": expected a mapping with base, method, metric and parameters");
   f.check_keys(root, "", {"name", "base", "overrides", "method", "metric", "parameters", "trials", "parallel", "seeds", "seed",
-                          "early_stop"});
+                          "early_stop", "tpe"});
   SweepSpec spec;
   spec.name = root["name"] ? f.scalar<std::string>(root["name"], "name", "a string") : fs::path(origin).stem().string();
 
@@ -264,7 +264,18 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& origin, c
   }
 
   if (root["method"])
-    spec.method = f.choice<SweepMethod>(root["method"], "method", {{"grid", SweepMethod::grid}, {"random", SweepMethod::random}});
+    spec.method = f.choice<SweepMethod>(root["method"], "method",
+                                        {{"grid", SweepMethod::grid}, {"random", SweepMethod::random}, {"tpe", SweepMethod::tpe}});
+  if (const YAML::Node t = root["tpe"]) {
+    if (!t.IsMap()) f.fail(t, "tpe", "expected {startup: N, gamma: G, candidates: N}");
+    f.check_keys(t, "tpe", {"startup", "gamma", "candidates"});
+    if (t["startup"]) spec.tpe.startup = f.integer(t["startup"], "tpe.startup", 1, 100000);
+    if (t["candidates"]) spec.tpe.candidates = f.integer(t["candidates"], "tpe.candidates", 1, 100000);
+    if (t["gamma"]) {
+      spec.tpe.gamma = f.scalar<double>(t["gamma"], "tpe.gamma", "a number");
+      if (!(spec.tpe.gamma > 0 && spec.tpe.gamma < 1)) f.fail(t["gamma"], "tpe.gamma", "expected a fraction in (0, 1)");
+    }
+  }
   if (const YAML::Node m = root["metric"]) {
     if (m.IsScalar()) {
       spec.metric = m.Scalar();
@@ -366,7 +377,8 @@ Assignment sample_assignment(const SweepSpec& spec, uint64_t index) {
 std::vector<Assignment> initial_assignments(const SweepSpec& spec) {
   if (spec.method == SweepMethod::grid) return expand_grid(spec);
   std::vector<Assignment> out;
-  for (int i = 0; i < spec.trials; ++i) out.push_back(sample_assignment(spec, i));
+  const int n = spec.method == SweepMethod::tpe ? std::min(spec.trials, spec.tpe.startup) : spec.trials;
+  for (int i = 0; i < n; ++i) out.push_back(sample_assignment(spec, i));
   return out;
 }
 
@@ -417,6 +429,8 @@ Assignment assignment_from_json(const std::string& json) {
   }
   return a;
 }
+
+std::string canonical_value(const std::string& text) { return assignment_from_json(assignment_json({{"v", text}}))[0].second; }
 
 std::string assignment_label(const Assignment& a) {
   std::vector<std::string> names;

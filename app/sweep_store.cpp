@@ -130,12 +130,16 @@ std::string SweepStore::meta(const std::string& key, const std::string& fallback
   return s.step() ? s.text(0) : fallback;
 }
 
-int64_t SweepStore::add_configuration(const Assignment& a, uint64_t base_seed, int seeds) {
+int64_t SweepStore::add_configuration(const Assignment& a, uint64_t base_seed, int seeds, int64_t max_configs) {
   exec("BEGIN IMMEDIATE");
   try {
     Statement next(db_, "SELECT COALESCE(MAX(config_id), -1) + 1, COALESCE(MAX(id), 0) FROM trials");
     next.step();
     const int64_t config_id = next.integer(0);
+    if (max_configs >= 0 && config_id >= max_configs) {
+      exec("ROLLBACK");
+      return -1;
+    }
     int64_t id = next.integer(1);
     const std::string params = assignment_json(a);
     for (int k = 0; k < seeds; ++k) {

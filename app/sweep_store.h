@@ -47,8 +47,10 @@ class SweepStore {
   void set_meta(const std::string& key, const std::string& value);
   std::string meta(const std::string& key, const std::string& fallback = "") const;
 
-  // Adds one configuration with `seeds` trials (seed = base_seed + k); returns the configuration id.
-  int64_t add_configuration(const Assignment& a, uint64_t base_seed, int seeds);
+  // Adds one configuration with `seeds` trials (seed = base_seed + k); returns the configuration id, or -1
+  // when the sweep already has `max_configs` configurations (checked in the same transaction, so workers
+  // proposing at once do not overshoot).
+  int64_t add_configuration(const Assignment& a, uint64_t base_seed, int seeds, int64_t max_configs = -1);
   int64_t configuration_count() const;
 
   // Takes the lowest pending trial (or trial `only_id` if it is pending), marks it running for `worker`,

@@ -136,6 +136,50 @@ TEST_CASE("random proposals are reproducible per trial index, within bounds, and
   CHECK(initial_assignments(parse("method: random\ntrials: 7\nparameters:\n  agent.ent_coef: {distribution: uniform, min: 0, max: 1}\n")).size() == 7);
 }
 
+TEST_CASE("TPE proposals move towards the better region as trials finish", "[sweep]") {
+  const SweepSpec spec = parse("method: tpe\ntrials: 60\nseed: 3\ntpe: {startup: 10}\nparameters:\n"
+                               "  agent.learning_rate: {distribution: log_uniform, min: 0.00001, max: 0.1}\n"
+                               "  agent.net.activation: {distribution: categorical, values: [tanh, relu, gelu]}\n"
+                               "  agent.update_epochs: {distribution: int_uniform, min: 1, max: 9}\n");
+  CHECK(initial_assignments(spec).size() == 10);  // the random startup; the rest is proposed later
+  // Best at learning_rate 1e-3, relu and 5 epochs.
+  auto objective = [](const Assignment& a) {
+    const double decades = std::log10(std::stod(a[0].second)) + 3;
+    return -decades * decades + (a[1].second == "relu" ? 1.0 : 0.0) - 0.1 * std::abs(std::stoi(a[2].second) - 5);
+  };
+  std::vector<Observation> history;
+  for (int i = 0; i < 60; ++i) {
+    const Assignment a = tpe_propose(spec, history, i);
+    if (i < 10) CHECK(a == sample_assignment(spec, i));
+    const int epochs = std::stoi(a[2].second);
+    CHECK((epochs >= 1 && epochs <= 9));
+    history.push_back({a, objective(a), false});
+  }
+  CHECK(tpe_propose(spec, history, 60) == tpe_propose(spec, history, 60));
+  double decades_off = 0;
+  int relu = 0;
+  for (int i = 40; i < 60; ++i) {
+    decades_off += std::abs(std::log10(std::stod(history[i].assignment[0].second)) + 3) / 20;
+    relu += history[i].assignment[1].second == "relu";
+  }
+  // Random search would be 1 decade off on average (uniform over [-5, -1]) and pick relu a third of the time.
+  CHECK(decades_off < 0.5);
+  CHECK(relu > 10);
+
+  // Through the scheduler: the startup draws, then one proposal per free slot up to `trials`; --extend
+  // raises the target.
+  const fs::path dir = temp_dir("tpe");
+  write(dir / "tpe.yaml", "base: " + kBase + "\nmethod: tpe\ntrials: 5\ntpe: {startup: 2}\nparallel: 2\nparameters:\n"
+                          "  agent.learning_rate: {distribution: log_uniform, min: 0.01, max: 0.4}\n");
+  const std::string sweep_dir = create_sweep((dir / "tpe.yaml").string(), (dir / "out").string());
+  CHECK(SweepStore((fs::path(sweep_dir) / "sweep.db").string()).count("pending") == 2);
+  CHECK(run_sweep(sweep_dir, fake_options(dir), true).done == 5);
+  extend_sweep(sweep_dir, 2);
+  CHECK(run_sweep(sweep_dir, fake_options(dir), true).done == 7);
+  CHECK(count_lines(dir / "calls.txt") == 7);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("sweep file errors name the file, the line and the key, with the nearest key", "[sweep]") {
   using Catch::Contains;
   CHECK_THROWS_WITH(parse("method: grid\nparalel: 2\nparameters:\n  agent.ent_coef: [0]\n"),
