@@ -3,7 +3,6 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
-#include <map>
 #include <string>
 
 #include "envs/config.h"
@@ -20,7 +19,7 @@ struct ViewArgs {
   int record_every = 2;
   std::string screenshot;
   int screenshot_step = 100;
-  video::CameraMode camera = video::CameraMode::follow;
+  std::string camera = "follow";  // follow | rotating | track
   float zoom_ppm = 8;
   bool lidar = false;
   int width = 960, height = 720;
@@ -38,10 +37,8 @@ inline void add_view_options(CLI::App* cmd, ViewArgs& a) {
   cmd->add_option("--screenshot", a.screenshot, "Save the frame at --screenshot-step as FILE.png or FILE.ppm, then quit");
   cmd->add_option("--screenshot-step", a.screenshot_step, "Agent step of the first episode to save")
       ->check(CLI::Range(0, 100000000));
-  const std::map<std::string, video::CameraMode> cameras = {
-      {"follow", video::CameraMode::follow}, {"rotating", video::CameraMode::rotating}, {"track", video::CameraMode::track}};
-  cmd->add_option("--camera", a.camera, "Starting camera: follow, rotating or track")
-      ->transform(CLI::CheckedTransformer(cameras, CLI::ignore_case));
+  cmd->add_option("--camera", a.camera, "Starting camera: follow (default), rotating or track")
+      ->check(CLI::IsMember({"follow", "rotating", "track"}));
   cmd->add_option("--zoom", a.zoom_ppm, "Starting zoom in pixels per metre")->check(CLI::Range(video::kMinZoom_ppm, video::kMaxZoom_ppm));
   cmd->add_flag("--lidar", a.lidar, "Start with the lidar rays shown");
   cmd->add_option("--width", a.width, "Window / video width in pixels")->check(CLI::Range(64, 4096));
@@ -50,7 +47,9 @@ inline void add_view_options(CLI::App* cmd, ViewArgs& a) {
 
 inline video::View view_of(const ViewArgs& a) {
   video::View v;
-  v.camera = a.camera;
+  v.camera = a.camera == "rotating" ? video::CameraMode::rotating
+             : a.camera == "track"  ? video::CameraMode::track
+                                    : video::CameraMode::follow;
   v.pixels_per_m = a.zoom_ppm;
   v.lidar = a.lidar;
   return v;

@@ -114,7 +114,10 @@ void draw_key_legend(raster::Image& image, const std::string& title, const KeyLe
   const int gap = 4 * s;
   const int w = key_w + gap + desc_w + 2 * pad;
   const int h = (static_cast<int>(keys.size()) + 2) * line + 2 * pad;
-  const int x = (image.width - w) / 2, y = (image.height - h) / 2;
+  // Top right under the status line rather than centred: the follow camera puts the car in the middle
+  // of the image and the rotating one near the bottom.
+  const int margin = 4 * s, status_h = 16 * s;
+  const int x = std::max(0, image.width - w - margin), y = status_h + margin;
   blend_rect(image, x, y, w, h, kPanel, 0.75f);
   draw_text(image, x + pad, y + pad, title, kText, s);
   for (size_t i = 0; i < keys.size(); ++i) {

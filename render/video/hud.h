@@ -32,7 +32,7 @@ struct HudState {
 
 void draw_hud(raster::Image& image, const HudState& hud);
 
-// A panel listing key bindings (key, what it does), centred on the image.
+// A panel listing key bindings (key, what it does), in the top-right corner under the status line.
 using KeyLegend = std::vector<std::pair<std::string, std::string>>;
 void draw_key_legend(raster::Image& image, const std::string& title, const KeyLegend& keys);
 
