@@ -82,6 +82,11 @@ StepResult DrivingEnv::step(const float* action, void* obs, Info& info) {
   for (int i = 0; i < config_.action_repeat && !result.terminated; ++i)
     result.reward += physics_step(sim_action, result.terminated, info);
   fill_info(info);
+  if (info.lap_complete) {
+    // The sim starts counting the next lap at once; report the lap just finished.
+    info.tiles_visited = world_->track().num_tiles();
+    info.lap_progress = 1;
+  }
   write_obs(obs);
   return result;
 }

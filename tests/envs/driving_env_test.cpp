@@ -91,6 +91,7 @@ TEST_CASE("a lane keeper completes a lap, collects the tile reward and gets a la
     tile_reward += s.reward + 0.1;
     if (s.terminated) {
       CHECK(r.info.lap_complete);
+      CHECK(r.info.lap_progress == 1.0f);
       CHECK(tile_reward == Approx(1000).epsilon(0.01));
       CHECK(r.info.episode_lap_complete);
       CHECK(r.info.episode_lap_time_s == Approx(r.info.episode_length * c.dt_s));
