@@ -45,7 +45,7 @@ TEST_CASE("a rejected action is left unclipped", "[envs][action]") {
   CHECK(a[0] == 5.0f);
 }
 
-TEST_CASE("discrete actions must be integral indices in [0, n)", "[envs][action]") {
+TEST_CASE("discrete actions must be integral indices from 0 to n-1", "[envs][action]") {
   float ok[1] = {4.0f};
   CHECK(check_action(discrete_spec(5), ok) == 4);
   float zero[1] = {0.0f};

@@ -77,7 +77,7 @@ TEST_CASE("leaving the playfield terminates with the off-playfield reward", "[en
   FAIL("the car never left the playfield");
 }
 
-TEST_CASE("a lane keeper completes a lap, collects the tile reward and gets a lap time", "[envs][reward]") {
+TEST_CASE("a lane keeper completes a lap and collects the tile reward and a lap time", "[envs][reward]") {
   EnvConfig c = config_for("track");
   c.preset = "easy";
   apply_preset(c);
@@ -114,7 +114,7 @@ TEST_CASE("train and test track ids are disjoint sets", "[envs][tracks]") {
   CHECK_THROWS_AS(draw_track_id("validation", 0, rng), std::invalid_argument);
 }
 
-TEST_CASE("reset with the same seed gives the same track, other seeds other tracks", "[envs][tracks]") {
+TEST_CASE("reset with the same seed gives the same track and other seeds other tracks", "[envs][tracks]") {
   DrivingEnv env(config_for("track"));
   std::vector<float> obs(env.observation_spec().size());
   Info info;
@@ -260,7 +260,7 @@ TEST_CASE("unknown ids and bad choices are rejected with the valid ones named", 
   CHECK_THROWS_AS(apply_preset(c), std::invalid_argument);
 }
 
-TEST_CASE("traffic collisions are penalized per step in contact, or end the episode", "[envs][traffic]") {
+TEST_CASE("traffic collisions are penalized per step in contact or end the episode", "[envs][traffic]") {
   EnvConfig c = config_for("traffic");
   c.traffic.cars = 12;
   c.traffic.desired_speed_mps = 5;  // slow cars and many obstacles for the lane keeper to run into
@@ -305,7 +305,7 @@ TEST_CASE("track-pomdp blanks the whole lidar at its dropout rate", "[envs][pomd
   CHECK(blanked < 400);
 }
 
-TEST_CASE("a vector of registered envs gives the same results on 1, 2 and 3 threads", "[envs][vector]") {
+TEST_CASE("a vector of registered envs gives the same results on 1 or 2 or 3 threads", "[envs][vector]") {
   for (const char* id : {"track", "carracing", "traffic"}) {
     DYNAMIC_SECTION(id) {
       EnvConfig c = default_env_config(id);

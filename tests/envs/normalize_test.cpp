@@ -47,7 +47,7 @@ TEST_CASE("running mean and variance over uneven batches equal the direct ones",
   }
 }
 
-TEST_CASE("observation normalizer maps data to zero mean and unit variance, clipped", "[envs][normalize]") {
+TEST_CASE("observation normalizer maps data to zero mean and unit variance with clipping", "[envs][normalize]") {
   const int dim = 2;
   auto x = samples(2000, dim, 2);
   ObsNormalizer norm(dim, 3.0f);

@@ -53,7 +53,7 @@ Trace rollout(int num_threads, int steps) {
 
 }  // namespace
 
-TEST_CASE("vector env results are identical with 0, 1, 2 and 3 threads", "[envs][vector]") {
+TEST_CASE("vector env results are identical with 0 or 1 or 2 or 3 threads", "[envs][vector]") {
   const Trace inline_run = rollout(0, 300);
   CHECK(rollout(1, 300) == inline_run);
   CHECK(rollout(2, 300) == inline_run);

@@ -9,7 +9,7 @@
 using namespace dl::envs;
 using dl::envs::testing::LineEnv;
 
-TEST_CASE("frame stack puts k frames on a leading axis, oldest first", "[envs][wrappers]") {
+TEST_CASE("frame stack puts k frames on a leading axis oldest first", "[envs][wrappers]") {
   FrameStack env(std::make_unique<LineEnv>(100), 3);
   REQUIRE(env.observation_spec().shape == std::vector<int64_t>{3, 3});
   REQUIRE(env.observation_spec().low.size() == 9);
@@ -79,7 +79,7 @@ TEST_CASE("episode statistics report the return and length when the episode ends
   CHECK_FALSE(info.episode_lap_complete);
 }
 
-TEST_CASE("lidar dropout blanks the slice on some steps, deterministically per seed", "[envs][wrappers]") {
+TEST_CASE("lidar dropout blanks the slice on some steps deterministically per seed", "[envs][wrappers]") {
   auto run = [](uint64_t seed) {
     LidarDropout env(std::make_unique<LineEnv>(1e6f), 2, 1, 0.5f);
     std::vector<float> obs(3);
