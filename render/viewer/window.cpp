@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string>
 
 namespace dl::viewer {
 namespace {
@@ -65,6 +66,14 @@ Window::Window(const std::string& title, int width, int height) : impl_(std::mak
   SDL_SetMainReady();
   if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) throw ViewerError(no_display_message("SDL could not start video"));
   impl_->video_up = true;
+  // With no display SDL falls back to its offscreen driver by itself, which would run an invisible window
+  // forever; only take it when the user asked for it by name.
+  const std::string driver = SDL_GetCurrentVideoDriver() ? SDL_GetCurrentVideoDriver() : "";
+  const char* asked = std::getenv("SDL_VIDEODRIVER");
+  if ((driver == "offscreen" || driver == "dummy") && (!asked || driver != asked)) {
+    SDL_SetError("SDL found no display, only its %s driver", driver.c_str());
+    throw ViewerError(no_display_message("no window can be shown"));
+  }
   impl_->window = SDL_CreateWindow(title.c_str(), SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, width, height, SDL_WINDOW_SHOWN);
   if (!impl_->window) throw ViewerError(no_display_message("SDL could not open a window"));
   // Accelerated when there is a GPU context; the software renderer works everywhere, offscreen included.

@@ -116,6 +116,20 @@ TEST_CASE("with no display the window reports what to do instead of crashing", "
   viewer::testing::use_offscreen_video();
 }
 
+TEST_CASE("with no display and no driver asked for, the window refuses SDL's invisible fallback", "[viewer][window]") {
+  const char* old_display = std::getenv("DISPLAY");
+  const char* old_runtime = std::getenv("XDG_RUNTIME_DIR");
+  const std::string saved_display = old_display ? old_display : "", saved_runtime = old_runtime ? old_runtime : "";
+  ::unsetenv("DISPLAY");
+  ::unsetenv("WAYLAND_DISPLAY");
+  ::unsetenv("XDG_RUNTIME_DIR");  // or Wayland finds the default socket
+  ::unsetenv("SDL_VIDEODRIVER");
+  CHECK_THROWS_WITH(viewer::Window("nowhere", 64, 48), Catch::Contains("no display"));
+  if (old_display) ::setenv("DISPLAY", saved_display.c_str(), 1);
+  if (old_runtime) ::setenv("XDG_RUNTIME_DIR", saved_runtime.c_str(), 1);
+  viewer::testing::use_offscreen_video();
+}
+
 TEST_CASE("play in an offscreen window saves the screenshot it shows and quits", "[viewer][window]") {
   viewer::testing::use_offscreen_video();
   viewer::testing::TempDir dir("play");
