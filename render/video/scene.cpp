@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "render/video/overlay.h"
+
 namespace dl::video {
 namespace {
 // Room left around the track in the whole-track view, as a fraction of the image.
@@ -70,9 +72,24 @@ void render_world(const sim::World& world, const View& view, sim::DrawList& scra
                     image.rgb.data());
 }
 
+// In the whole-track view the car is a few pixels long; a ring around it shows where it is.
+void mark_car(const sim::World& world, const View& view, raster::Image& image) {
+  const raster::Camera cam = scene_camera(world, view, image.width, image.height);
+  const sim::Vec2 d = world.car().position_m - cam.center_m;  // the track camera never rotates
+  const int x = static_cast<int>(std::lround(cam.anchor_x * image.width + d.x * cam.pixels_per_m));
+  const int y = static_cast<int>(std::lround(cam.anchor_y * image.height - d.y * cam.pixels_per_m));
+  const int r = std::max(6, image.width / 60), t = std::max(1, r / 4);
+  const sim::Color c{255, 255, 0};
+  fill_rect(image, x - r, y - r, 2 * r, t, c);
+  fill_rect(image, x - r, y + r - t, 2 * r, t, c);
+  fill_rect(image, x - r, y - r, t, 2 * r, c);
+  fill_rect(image, x + r - t, y - r, t, 2 * r, c);
+}
+
 void render_frame(const sim::World& world, const View& view, const HudState* hud, sim::DrawList& scratch,
                   raster::Image& image) {
   render_world(world, view, scratch, image);
+  if (view.camera == CameraMode::track) mark_car(world, view, image);
   if (hud) draw_hud(image, *hud);
 }
 
