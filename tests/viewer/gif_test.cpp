@@ -2,7 +2,9 @@
 
 #include <gif_lib.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "render/video/gif.h"
 #include "render/video/video.h"
@@ -97,4 +99,30 @@ TEST_CASE("frames of the wrong size and unknown formats are refused", "[viewer][
   CHECK_THROWS_AS(gif.add_frame(solid(9, 8, {})), std::invalid_argument);
   CHECK_THROWS_AS(video::open_video(dir.file("a.avi"), 8, 8, 0.04), std::invalid_argument);
   CHECK_THROWS_AS(video::write_image(solid(8, 8, {}), dir.file("a.jpg")), std::invalid_argument);
+}
+
+TEST_CASE("MP4 frames are piped raw to an ffmpeg command and the file appears when finished", "[viewer][video]") {
+  // A stand-in ffmpeg that stores its input under the output name (its last argument), so the test
+  // checks the pipe and the atomic rename without needing a real encoder.
+  viewer::testing::TempDir dir("mp4");
+  const std::string fake = dir.file("ffmpeg");
+  {
+    std::ofstream script(fake);
+    script << "#!/bin/sh\nfor last; do :; done\ncat > \"$last\"\n";
+  }
+  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+  const std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", (dir.path.string() + ":" + old_path).c_str(), 1);
+  const std::string path = dir.file("clip.mp4");
+  {
+    auto video = video::open_video(path, 16, 8, 0.04);
+    video->add_frame(solid(16, 8, {1, 2, 3}));
+    video->add_frame(solid(16, 8, {4, 5, 6}));
+    CHECK_FALSE(std::filesystem::exists(path));
+    video->finish();
+    CHECK(video->frames() == 2);
+  }
+  ::setenv("PATH", old_path.c_str(), 1);
+  REQUIRE(std::filesystem::exists(path));
+  CHECK(std::filesystem::file_size(path) == 2u * 16 * 8 * 3);
 }
