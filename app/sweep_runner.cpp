@@ -1,17 +1,19 @@
 // drivelab/app: the sweep scheduler: trial processes, polling, early stopping.
 //
-// One loop, no threads: start trials while there are free slots and pending trials, then every poll_s
-// reap the finished ones (waitpid WNOHANG), read the running ones' metrics.csv and ask the early-stopping
-// rule about them. A pruned trial gets SIGTERM and is recorded as pruned when it has exited. Every state
-// change goes to sweep.db at once, so a sweep killed at any point resumes from the database alone.
+// One loop, no threads: start trials (fork + exec) while there are free slots and pending trials, then
+// every poll_s reap the finished ones (waitpid WNOHANG), read the running ones' metrics.csv and ask the
+// early-stopping rule about them. A pruned trial gets SIGTERM and is recorded as pruned when it has
+// exited. Every state change goes to sweep.db at once, so a sweep killed at any point resumes from the
+// database alone.
 #include "app/sweep_runner.h"
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -26,8 +28,6 @@
 #include "app/files.h"
 #include "app/metrics.h"
 #include "app/sweep_store.h"
-
-extern char** environ;
 
 namespace fs = std::filesystem;
 
@@ -185,19 +185,30 @@ class Scheduler {
     store_.set_device(trial.id, device);
     args.insert(args.end(), {"--run-dir", run_dir.string(), "--no-progress"});
 
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    pid_t pid = -1;
-    const int rc = ::posix_spawn(&pid, exe_.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      const std::string err = "cannot start " + exe_ + ": " + std::strerror(rc);
+    const std::string log_text = log_path.string();
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      // In the child only async-signal-safe calls until exec. PDEATHSIG: a trial dies with its sweep (even
+      // a SIGKILLed one), so a resumed sweep never races an orphan writing the same folder.
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() != parent) ::_exit(127);
+      const int log_fd = ::open(log_text.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int null_fd = ::open("/dev/null", O_RDONLY);
+      if (log_fd < 0 || null_fd < 0) ::_exit(127);
+      ::dup2(null_fd, 0);
+      ::dup2(log_fd, 1);
+      ::dup2(log_fd, 2);
+      ::execv(argv[0], argv.data());
+      const char msg[] = "drivelab sweep: cannot start the trial command (exec failed)\n";
+      [[maybe_unused]] const auto n = ::write(2, msg, sizeof msg - 1);
+      ::_exit(127);
+    }
+    if (pid < 0) {
+      const std::string err = std::string("cannot start a trial process: ") + std::strerror(errno);
       store_.finish(trial.id, "failed", std::nullopt, err);
       say("trial " + name(trial) + " failed: " + err);
       return;
@@ -225,6 +236,7 @@ class Scheduler {
     const TrialRecord& t = r.trial;
     if (options_.stop && options_.stop->load() && !r.pruned) {
       store_.requeue(t.id);  // Ctrl-C reached the trial before the scheduler saw it: not the trial's fault
+      ++requeued_;
       return;
     }
     r.curve = read_curve((fs::path(dir_) / t.run_dir / "metrics.csv").string(), spec_.metric);
@@ -307,8 +319,9 @@ class Scheduler {
       int status = 0;
       ::waitpid(pid, &status, 0);
       store_.requeue(r.trial.id);
+      ++requeued_;
     }
-    say("stopped; " + std::to_string(running_.size()) + " running trial(s) put back to pending. Continue with: "
+    say("stopped; " + std::to_string(requeued_) + " running trial(s) put back to pending. Continue with: "
         "drivelab sweep --resume " + dir_);
     running_.clear();
   }
@@ -343,6 +356,7 @@ class Scheduler {
   std::vector<std::string> extra_;  // overrides every trial gets (thread shares)
   std::map<pid_t, Running> running_;
   bool no_more_pending_ = false;
+  int requeued_ = 0;
   std::chrono::steady_clock::time_point start_;
 };
 

@@ -1,5 +1,5 @@
 // drivelab/app: running a sweep. The scheduler takes pending trials from SWEEP/sweep.db, runs each as a
-// `drivelab train` process (posix_spawn) with its output in SWEEP/trials/NNN/log.txt, polls the running
+// `drivelab train` process (fork + exec) with its output in SWEEP/trials/NNN/log.txt, polls the running
 // trials' metrics.csv for early stopping, and records how each one ended. Nothing but the database is
 // shared between workers, so one sweep folder can be served by several `drivelab sweep` processes.
 #pragma once
