@@ -1,8 +1,8 @@
 // drivelab/app: the sweep scheduler: trial processes, polling, early stopping.
 //
-// One loop, no threads: start trials (fork + exec) while there are free slots and pending trials, then
-// every poll_s reap the finished ones (waitpid WNOHANG), read the running ones' metrics.csv and ask the
-// early-stopping rule about them. A pruned trial gets SIGTERM and is recorded as pruned when it has
+// One loop, no threads: start trials (fork + exec) while there are free slots and pending trials, reap
+// the finished ones (waitpid WNOHANG, every 0.1 s), and every poll_s read the running ones' metrics.csv
+// and ask the early-stopping rule about them. A pruned trial gets SIGTERM and is recorded as pruned when it has
 // exited. Every state change goes to sweep.db at once, so a sweep killed at any point resumes from the
 // database alone.
 #include "app/sweep_runner.h"
