@@ -41,9 +41,9 @@ TrainResult train_a2c(const TrainJob& job) {
     auto entropy = eval.entropy.mean();
     auto loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss;
 
-    optimizer.zero_grad();
+    session.zero_grad();
     loss.backward();
-    if (cfg.max_grad_norm > 0) torch::nn::utils::clip_grad_norm_(policy->parameters(), cfg.max_grad_norm);
+    session.clip_grad_norm(cfg.max_grad_norm);
     optimizer.step();
 
     session.scalar("charts/learning_rate", lr);

@@ -235,8 +235,18 @@ void save_checkpoint(const std::string& path, ActorCritic& policy, torch::optim:
     std::lock_guard<std::mutex> lock(generator.mutex());
     archive.write("rng", generator.get_state());
   }
+  // Tensors by full name, copied out: training makes parameters views of one flat buffer (session.h), and
+  // a view would drag that whole buffer into the file once per parameter.
   torch::serialize::OutputArchive model;
-  policy->save(model);
+  std::string names;
+  int64_t index = 0;
+  for (const auto& [items, is_buffer] : {std::pair{policy->named_parameters(), false},
+                                         std::pair{policy->named_buffers(), true}})
+    for (const auto& item : items) {
+      names += item.key() + "\n";
+      model.write("t" + std::to_string(index++), item.value().detach().to(torch::kCPU).clone(), is_buffer);
+    }
+  model.write("names", c10::IValue(names));
   archive.write("model", model);
   if (optimizer) {
     torch::serialize::OutputArchive opt;
@@ -287,7 +297,33 @@ void load_checkpoint_state(const std::string& path, ActorCritic& policy,
   try {
     torch::serialize::InputArchive model;
     if (!archive.try_read("model", model)) checkpoint_error(path, "missing entry 'model'");
-    policy->load(model);
+    c10::IValue names_value;
+    if (!model.try_read("names", names_value)) checkpoint_error(path, "missing entry 'model/names'");
+    std::map<std::string, torch::Tensor> saved;
+    std::stringstream names(names_value.toStringRef());
+    std::string name;
+    for (int64_t index = 0; std::getline(names, name); ++index) {
+      torch::Tensor t;
+      if (!model.try_read("t" + std::to_string(index), t) &&
+          !model.try_read("t" + std::to_string(index), t, /*is_buffer=*/true))
+        checkpoint_error(path, "missing tensor of " + name);
+      saved[name] = t;
+    }
+    // Copied into the existing tensors (not swapped in), so views of a flat buffer keep aliasing it.
+    torch::NoGradGuard no_grad;
+    for (const auto& [items, kind] : {std::pair{policy->named_parameters(), "parameter"},
+                                      std::pair{policy->named_buffers(), "buffer"}})
+      for (const auto& item : items) {
+        auto it = saved.find(item.key());
+        if (it == saved.end())
+          checkpoint_error(path, std::string("has no ") + kind + " '" + item.key() +
+                                     "': it was written for another network configuration");
+        if (it->second.sizes() != item.value().sizes())
+          checkpoint_error(path, std::string(kind) + " '" + item.key() + "' has shape " +
+                                     c10::str(it->second.sizes()) + ", this network needs " +
+                                     c10::str(item.value().sizes()));
+        item.value().copy_(it->second);
+      }
     if (optimizer) {
       torch::serialize::InputArchive opt;
       if (!archive.try_read("optimizer", opt)) checkpoint_error(path, "missing entry 'optimizer'");

@@ -90,9 +90,9 @@ TrainResult train_ppo(const TrainJob& job) {
         auto entropy = eval.entropy.mean();
         auto loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss;
 
-        optimizer.zero_grad();
+        session.zero_grad();
         loss.backward();
-        if (cfg.max_grad_norm > 0) torch::nn::utils::clip_grad_norm_(policy->parameters(), cfg.max_grad_norm);
+        session.clip_grad_norm(cfg.max_grad_norm);
         optimizer.step();
 
         sums += torch::stack({pg_loss.detach(), v_loss.detach(), entropy.detach(), approx_kl, old_approx_kl,

@@ -20,8 +20,14 @@ class Session {
   // rollout_capacity: most vector steps one collect may take.
   Session(const TrainJob& job, std::string algo, int64_t rollout_capacity);
 
-  // Adam or RMSprop over the policy's parameters, per agent.optimizer (`fallback` when "auto").
+  // Adam or RMSprop, per agent.optimizer (`fallback` when "auto"), over ONE flat tensor that every policy
+  // parameter is a view of (and the gradients likewise). A PPO minibatch on a 64x64 MLP is a few hundred
+  // tiny ops; per-parameter Adam and gradient clipping were most of them. With the flat layout they are a
+  // handful of ops whatever the number of layers. Use zero_grad() and clip_grad_norm() below: the
+  // optimizer's own zero_grad() would drop the shared gradient buffer.
   std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::string& fallback, double adam_eps);
+  void zero_grad();
+  void clip_grad_norm(double max_norm);  // no-op when max_norm <= 0
   // Takes the optimizer, resumes from run_dir/checkpoints/latest.pt when the job asks, resets the envs.
   void start(std::unique_ptr<torch::optim::Optimizer> optimizer);
 
@@ -54,6 +60,8 @@ class Session {
   std::string checkpoint_path(const std::string& name) const;
   bool crossed(int64_t every, int64_t before) const;
 
+  void flatten_parameters();
+  torch::Tensor flat_params_, flat_grads_;
   int64_t start_step_ = 0;
   int64_t last_logged_step_ = 0;
   Stopwatch wall_;

@@ -61,16 +61,49 @@ Session::Session(const TrainJob& job_in, std::string algo_in, int64_t rollout_ca
   rollout = std::make_unique<Rollout>(job, policy, device, rollout_capacity);
 }
 
+void Session::flatten_parameters() {
+  torch::NoGradGuard no_grad;
+  auto params = policy->parameters();
+  int64_t total = 0;
+  for (const auto& p : params) total += p.numel();
+  auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  flat_params_ = torch::empty({total}, options);
+  flat_grads_ = torch::zeros({total}, options);
+  int64_t offset = 0;
+  for (auto& p : params) {
+    const int64_t n = p.numel();
+    auto slot = flat_params_.slice(0, offset, offset + n);
+    slot.copy_(p.detach().reshape({n}));
+    p.set_data(slot.view(p.sizes()));
+    // Autograd accumulates into an existing gradient in place, so backward() fills flat_grads_.
+    p.mutable_grad() = flat_grads_.slice(0, offset, offset + n).view(p.sizes());
+    offset += n;
+  }
+  flat_params_.mutable_grad() = flat_grads_;
+}
+
+void Session::zero_grad() { flat_grads_.zero_(); }
+
+void Session::clip_grad_norm(double max_norm) {
+  if (max_norm <= 0) return;
+  torch::NoGradGuard no_grad;
+  // clip_grad_norm_'s rule, without a host sync: scale = min(1, max_norm / (norm + 1e-6)).
+  flat_grads_.mul_((max_norm / (flat_grads_.norm() + 1e-6)).clamp_max(1.0));
+}
+
 std::unique_ptr<torch::optim::Optimizer> Session::make_optimizer(const std::string& fallback,
                                                                  double adam_eps) {
   const std::string kind = job.agent.optimizer == "auto" ? fallback : job.agent.optimizer;
+  if (kind != "adam" && kind != "rmsprop")
+    throw std::runtime_error("agent.optimizer: unknown optimizer '" + kind + "' (expected adam or rmsprop)");
+  flatten_parameters();
+  std::vector<torch::Tensor> flat{flat_params_};
   if (kind == "adam")
-    return std::make_unique<torch::optim::Adam>(
-        policy->parameters(), torch::optim::AdamOptions(job.agent.learning_rate).eps(adam_eps));
+    return std::make_unique<torch::optim::Adam>(flat, torch::optim::AdamOptions(job.agent.learning_rate).eps(adam_eps));
   if (kind == "rmsprop")
     // alpha 0.99 and eps 1e-5 as in the A2C paper's implementations (SB3, baselines)
     return std::make_unique<torch::optim::RMSprop>(
-        policy->parameters(), torch::optim::RMSpropOptions(job.agent.learning_rate).alpha(0.99).eps(1e-5));
+        flat, torch::optim::RMSpropOptions(job.agent.learning_rate).alpha(0.99).eps(1e-5));
   throw std::runtime_error("agent.optimizer: unknown optimizer '" + kind + "' (expected adam or rmsprop)");
 }
 
@@ -87,8 +120,7 @@ void Session::start(std::unique_ptr<torch::optim::Optimizer> opt) {
     if (data.algo != algo)
       throw std::runtime_error("checkpoint " + path + ": written by " + data.algo + ", cannot resume with " +
                                algo);
-    load_checkpoint_state(path, policy, optimizer.get(), /*restore_rng=*/true);
-    policy->to(device);
+    load_checkpoint_state(path, policy, optimizer.get(), /*restore_rng=*/true);  // in place: views stay
     if (auto* n = rollout->obs_normalizer(); n && !data.obs_norm.empty()) n->load_state(data.obs_norm);
     if (auto* r = rollout->reward_scaler(); r && !data.reward_scaler.empty()) r->load_state(data.reward_scaler);
     global_step = data.global_step;
