@@ -53,7 +53,7 @@ TEST_CASE("faster and slower stop at the ends of the speed range", "[viewer][con
   CHECK(s.speed_multiplier() == 0.125f);
 }
 
-TEST_CASE("the camera key cycles follow, rotating, whole track", "[viewer][controls]") {
+TEST_CASE("the camera key cycles follow then rotating then whole track", "[viewer][controls]") {
   ViewerState s;
   CHECK(s.view.camera == dl::video::CameraMode::follow);
   apply_command(Command::cycle_camera, s);
@@ -64,7 +64,7 @@ TEST_CASE("the camera key cycles follow, rotating, whole track", "[viewer][contr
   CHECK(s.view.camera == dl::video::CameraMode::follow);
 }
 
-TEST_CASE("zoom keys change the scale within its limits; toggles flip", "[viewer][controls]") {
+TEST_CASE("zoom keys change the scale within its limits and toggles flip", "[viewer][controls]") {
   ViewerState s;
   const float start = s.view.pixels_per_m;
   apply_command(Command::zoom_in, s);
@@ -81,7 +81,7 @@ TEST_CASE("zoom keys change the scale within its limits; toggles flip", "[viewer
   CHECK(s.quit);
 }
 
-TEST_CASE("the key legend lists every command, and the driving keys in play", "[viewer][controls]") {
+TEST_CASE("the key legend lists every command and the driving keys in play", "[viewer][controls]") {
   const auto watch = key_legend(false), play = key_legend(true);
   CHECK(play.size() == watch.size() + 3);
   bool has_quit = false;

@@ -42,7 +42,7 @@ struct SlurpedGif {
 
 }  // namespace
 
-TEST_CASE("a written GIF reads back with its size, frame count and delay", "[viewer][gif]") {
+TEST_CASE("a written GIF reads back with its size and frame count and delay", "[viewer][gif]") {
   viewer::testing::TempDir dir("gif");
   const std::string path = dir.file("clip.gif");
   {

@@ -20,7 +20,7 @@ TEST_CASE("no keys held gives a coasting car", "[viewer][keyboard]") {
   CHECK(a.brake == 0);
 }
 
-TEST_CASE("gas and brake keys press the pedals fully, brake below wheel lock", "[viewer][keyboard]") {
+TEST_CASE("gas and brake keys press the pedals fully with the brake below wheel lock", "[viewer][keyboard]") {
   KeyState keys;
   keys.gas = true;
   CHECK(keyboard_action(keys, {}, 0.02f).gas == 1.0f);

@@ -116,7 +116,7 @@ TEST_CASE("with no display the window reports what to do instead of crashing", "
   viewer::testing::use_offscreen_video();
 }
 
-TEST_CASE("with no display and no driver asked for, the window refuses SDL's invisible fallback", "[viewer][window]") {
+TEST_CASE("with no display and no driver asked for the window refuses SDL's invisible fallback", "[viewer][window]") {
   const char* old_display = std::getenv("DISPLAY");
   const char* old_runtime = std::getenv("XDG_RUNTIME_DIR");
   const std::string saved_display = old_display ? old_display : "", saved_runtime = old_runtime ? old_runtime : "";
