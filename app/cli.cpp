@@ -25,6 +25,7 @@ int run_cli(int argc, char** argv) {
   train_cmd->add_option("--resume", train.resume, "Continue a killed run from RUN/checkpoints/latest.pt");
   train_cmd->add_flag("!--no-progress", train.progress, "Print no progress line");
   train_cmd->add_flag("--print-config", train.print_config, "Print the resolved config and exit");
+  train_cmd->add_flag("!--no-video", train.video, "Write no final_policy.gif at the end");
   train_cmd->footer(
       "A config argument containing '=' is taken as an override, so `drivelab train train.seed=2` trains the\n"
       "default config with seed 2. Exit codes: 0 done, 1 failed (e.g. NaN loss), 2 bad input.");

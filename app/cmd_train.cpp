@@ -9,6 +9,7 @@
 #include "app/files.h"
 #include "app/metrics.h"
 #include "app/plot.h"
+#include "app/rollout_video.h"
 
 namespace fs = std::filesystem;
 
@@ -67,6 +68,15 @@ int cmd_train(const TrainArgs& args) {
     plot_learning_curve(metrics.rows(), title, (fs::path(run_dir) / "learning_curve.png").string());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "drivelab: no learning curve: %s\n", e.what());
+  }
+  // A short GIF of the final policy on an unseen track, so a run folder shows what was learned.
+  const fs::path latest = fs::path(run_dir) / "checkpoints" / "latest.pt";
+  if (args.video && fs::exists(latest)) {
+    try {
+      write_policy_gif(latest.string(), (fs::path(run_dir) / "final_policy.gif").string(), 300);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "drivelab: no rollout GIF: %s\n", e.what());
+    }
   }
   std::printf("done: %lld steps in %.1f s; final eval return %.1f, best %.1f\n",
               static_cast<long long>(result.steps), result.wall_s, result.final_eval_return, result.best_eval_return);

@@ -23,6 +23,7 @@ struct TrainArgs {
   std::string resume;                  // --resume RUN
   bool progress = true;
   bool print_config = false;           // print the resolved config and exit
+  bool video = true;                   // write final_policy.gif at the end
 };
 int cmd_train(const TrainArgs& args);
 

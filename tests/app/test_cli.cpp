@@ -107,7 +107,7 @@ TEST_CASE("a tiny training run writes its run folder, and eval reads it", "[cli]
                " env.max_steps=200");
   INFO(r.output);
   REQUIRE(r.code == 0);
-  for (const char* f : {"config.yaml", "metrics.csv", "checkpoints/latest.pt", "learning_curve.png"})
+  for (const char* f : {"config.yaml", "metrics.csv", "checkpoints/latest.pt", "learning_curve.png", "final_policy.gif"})
     CHECK(fs::exists(run_dir / f));
   std::ifstream metrics(run_dir / "metrics.csv");
   std::string header;
