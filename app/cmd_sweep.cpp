@@ -1,7 +1,7 @@
 // drivelab/app: `drivelab sweep`, its options and what it prints.
-#include <CLI/CLI.hpp>
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -37,14 +37,17 @@ struct SweepArgs {
 int run_sweep_command(const SweepArgs& a) {
   const int modes = !a.sweep_file.empty() + !a.resume.empty() + !a.run_trial.empty() + !a.report.empty();
   if (modes != 1)
-    throw ConfigError("give one of: a sweep file, --resume DIR, --run-trial DIR N, --report DIR (see drivelab sweep --help)");
+    throw ConfigError(
+        "give one of: a sweep file, --resume DIR, --run-trial DIR N, --report DIR (see drivelab sweep --help)");
   if (!a.report.empty()) {
     write_sweep_report(a.report, true);
     return kExitOk;
   }
-  if (a.extend > 0 && a.resume.empty()) throw ConfigError("--extend N adds trials to an existing sweep: use it with --resume DIR");
+  if (a.extend > 0 && a.resume.empty())
+    throw ConfigError("--extend N adds trials to an existing sweep: use it with --resume DIR");
   if (a.worker && a.resume.empty()) throw ConfigError("--worker joins an existing sweep: use it with --resume DIR");
-  if (!a.out.empty() && a.sweep_file.empty()) throw ConfigError("--out names the folder of a new sweep; a resumed sweep stays in its folder");
+  if (!a.out.empty() && a.sweep_file.empty())
+    throw ConfigError("--out names the folder of a new sweep; a resumed sweep stays in its folder");
 
   std::string dir;
   SweepRunOptions options;
@@ -57,9 +60,10 @@ int run_sweep_command(const SweepArgs& a) {
     SweepStore store((fs::path(dir) / "sweep.db").string());
     std::printf("sweep folder: %s (%d trials)\n", dir.c_str(), store.count("pending"));
     if (a.prepare) {
-      std::printf("prepared; run the trials with `drivelab sweep --resume %s`, `--resume %s --worker` on each node,\n"
-                  "or `drivelab sweep --run-trial %s N` for N in 1..%d\n",
-                  dir.c_str(), dir.c_str(), dir.c_str(), store.count("pending"));
+      std::printf(
+          "prepared; run the trials with `drivelab sweep --resume %s`, `--resume %s --worker` on each node,\n"
+          "or `drivelab sweep --run-trial %s N` for N in 1..%d\n",
+          dir.c_str(), dir.c_str(), dir.c_str(), store.count("pending"));
       return kExitOk;
     }
   } else if (!a.resume.empty()) {

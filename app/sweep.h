@@ -25,7 +25,7 @@ enum class Distribution { values, uniform, log_uniform, int_uniform, categorical
 enum class EarlyStopMethod { none, median, asha };
 
 struct ParamSpec {
-  std::string path;                 // a run-config key path, e.g. agent.learning_rate
+  std::string path;  // a run-config key path, e.g. agent.learning_rate
   Distribution dist = Distribution::values;
   double min = 0, max = 0;          // uniform, log_uniform, int_uniform (inclusive)
   std::vector<std::string> values;  // values and categorical: each a YAML flow text ("3e-4", "[64, 64]")
@@ -34,30 +34,30 @@ struct ParamSpec {
 
 struct EarlyStopSpec {
   EarlyStopMethod method = EarlyStopMethod::none;
-  int64_t min_steps = 0;       // never stop a trial before this many env steps (ASHA: the first rung)
-  int min_trials = 3;          // median: completed trials needed at a step before comparing with them
-  int reduction_factor = 3;    // ASHA: keep the best 1/reduction_factor at each rung
+  int64_t min_steps = 0;     // never stop a trial before this many env steps (ASHA: the first rung)
+  int min_trials = 3;        // median: completed trials needed at a step before comparing with them
+  int reduction_factor = 3;  // ASHA: keep the best 1/reduction_factor at each rung
 };
 
 // Tree-structured Parzen estimator (Bergstra et al. 2011), parameters modelled independently.
 struct TpeSpec {
-  int startup = 10;        // configurations drawn at random before the model is used
-  double gamma = 0.25;     // fraction of finished trials that count as good
-  int candidates = 24;     // draws from the good model, of which the best l(x)/g(x) is proposed
+  int startup = 10;     // configurations drawn at random before the model is used
+  double gamma = 0.25;  // fraction of finished trials that count as good
+  int candidates = 24;  // draws from the good model, of which the best l(x)/g(x) is proposed
 };
 
 struct SweepSpec {
-  std::string name;                 // label of the sweep folder
-  std::string base_text;            // the base run config, YAML text
-  std::string base_origin;          // names base_text in messages (its file, or "SWEEP:LINE (inline base)")
+  std::string name;         // label of the sweep folder
+  std::string base_text;    // the base run config, YAML text
+  std::string base_origin;  // names base_text in messages (its file, or "SWEEP:LINE (inline base)")
   SweepMethod method = SweepMethod::grid;
   std::string metric = "eval/return_mean";
   Goal goal = Goal::maximize;
   std::vector<ParamSpec> parameters;
-  int trials = 10;                  // random, tpe: configurations to try (each run with `seeds` seeds)
-  int parallel = 1;                 // trial processes at once
-  int seeds = 1;                    // seeds per configuration: train.seed = base seed + k
-  uint64_t seed = 0;                // seeds the random proposals
+  int trials = 10;    // random, tpe: configurations to try (each run with `seeds` seeds)
+  int parallel = 1;   // trial processes at once
+  int seeds = 1;      // seeds per configuration: train.seed = base seed + k
+  uint64_t seed = 0;  // seeds the random proposals
   EarlyStopSpec early_stop;
   TpeSpec tpe;
 };
@@ -111,11 +111,10 @@ double value_at(const Curve& curve, int64_t step);
 // true when `a` is strictly worse than `b` for the goal.
 bool worse(double a, double b, Goal goal);
 
-// Median rule: stop a running trial whose latest value is worse than the median of the completed trials'
-// values at the same step, once it is past min_steps and at least min_trials completed trials reached
-// that step.
-bool median_rule_stops(const Curve& running, const std::vector<Curve>& completed, Goal goal,
-                       const EarlyStopSpec& spec);
+// Median rule: stop a running trial whose best value so far is worse than the median of the completed
+// trials' values at its latest step, once it is past min_steps and at least min_trials completed trials
+// reached that step.
+bool median_rule_stops(const Curve& running, const std::vector<Curve>& completed, Goal goal, const EarlyStopSpec& spec);
 
 // ASHA rungs: min_steps * reduction_factor^k below `max_step`.
 std::vector<int64_t> asha_rungs(const EarlyStopSpec& spec, int64_t max_step);

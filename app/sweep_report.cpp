@@ -152,15 +152,18 @@ void plot_parameters(const std::string& dir, const SweepSpec& spec, const std::v
       if (t.status != "done" || !t.metric) continue;
       const std::string v = assignment_from_json(t.params)[i].second;
       double x = 0;
-      if (all_numeric) numeric(v, x);
-      else x = static_cast<double>(std::find(categories.begin(), categories.end(), v) - categories.begin());
+      if (all_numeric)
+        numeric(v, x);
+      else
+        x = static_cast<double>(std::find(categories.begin(), categories.end(), v) - categories.begin());
       points.x.push_back(log_x ? std::log10(x) : x);
       points.y.push_back(*t.metric);
     }
     std::string x_label = log_x ? "log10(" + p.path + ")" : p.path;
     if (!all_numeric) {
       x_label += " (";
-      for (size_t k = 0; k < categories.size(); ++k) x_label += (k ? ", " : "") + std::to_string(k) + "=" + categories[k];
+      for (size_t k = 0; k < categories.size(); ++k)
+        x_label += (k ? ", " : "") + std::to_string(k) + "=" + categories[k];
       x_label += ")";
     }
     std::string file = p.path;
@@ -201,7 +204,9 @@ void plot_best_curves(const std::string& dir, const SweepSpec& spec, const std::
       if (t->status != "done") continue;
       Series s{cat("#", std::to_string(rank + 1), " trial ", fs::path(t->run_dir).filename().string(), " seed ",
                    std::to_string(t->seed)),
-               {}, {}, false};
+               {},
+               {},
+               false};
       for (const auto& [step, value] : store.curve(t->id)) s.x.push_back(step), s.y.push_back(value);
       if (s.x.size() == 1) s.points = true;  // a single evaluation is a point, not a line
       if (!s.x.empty()) series.push_back(std::move(s));

@@ -68,8 +68,10 @@ Curve read_curve(const std::string& metrics_csv, const std::string& metric) {
   }
   for (const auto& r : rows)
     if (r.name == metric && std::isfinite(r.value)) {
-      if (!c.empty() && c.back().first == r.step) c.back().second = r.value;
-      else c.emplace_back(r.step, r.value);
+      if (!c.empty() && c.back().first == r.step)
+        c.back().second = r.value;
+      else
+        c.emplace_back(r.step, r.value);
     }
   return c;
 }
@@ -252,10 +254,14 @@ class Scheduler {
       state = "done";
     } else {
       state = "failed";
-      if (exited_ok) error = "finished without reporting " + spec_.metric;
-      else if (status >= 0 && WIFSIGNALED(status)) error = "killed by signal " + std::to_string(WTERMSIG(status));
-      else if (status >= 0) error = "exit code " + std::to_string(WEXITSTATUS(status));
-      else error = "lost track of the process";
+      if (exited_ok)
+        error = "finished without reporting " + spec_.metric;
+      else if (status >= 0 && WIFSIGNALED(status))
+        error = "killed by signal " + std::to_string(WTERMSIG(status));
+      else if (status >= 0)
+        error = "exit code " + std::to_string(WEXITSTATUS(status));
+      else
+        error = "lost track of the process";
       error += "; see " + t.log_path;
     }
     store_.finish(t.id, state, final_value, error);
@@ -321,8 +327,10 @@ class Scheduler {
       store_.requeue(r.trial.id);
       ++requeued_;
     }
-    say("stopped; " + std::to_string(requeued_) + " running trial(s) put back to pending. Continue with: "
-        "drivelab sweep --resume " + dir_);
+    say("stopped; " + std::to_string(requeued_) +
+        " running trial(s) put back to pending. Continue with: "
+        "drivelab sweep --resume " +
+        dir_);
     running_.clear();
   }
 
@@ -382,7 +390,8 @@ std::string create_sweep(const std::string& sweep_file, const std::string& out_d
   const SweepSpec spec = load_sweep(sweep_file);
   fs::path dir = out_dir.empty() ? fs::path("sweeps") / (spec.name + "__" + timestamp()) : fs::path(out_dir);
   if (out_dir.empty())
-    for (int i = 2; fs::exists(dir); ++i) dir = fs::path("sweeps") / (spec.name + "__" + timestamp() + "-" + std::to_string(i));
+    for (int i = 2; fs::exists(dir); ++i)
+      dir = fs::path("sweeps") / (spec.name + "__" + timestamp() + "-" + std::to_string(i));
   if (fs::exists(dir / "sweep.db"))
     throw ConfigError(dir.string() + ": already holds a sweep; continue it with `drivelab sweep --resume " +
                       dir.string() + "`");
@@ -390,7 +399,8 @@ std::string create_sweep(const std::string& sweep_file, const std::string& out_d
   // The folder is self-contained: a copy of the sweep file and of the base config it was read against.
   write_file_atomic((dir / "sweep.yaml").string(), read_file(sweep_file));
   // An inline base keeps the sweep file's line numbers as blank lines; the copy does not need them.
-  write_file_atomic((dir / "base.yaml").string(), spec.base_text.substr(std::min(spec.base_text.size(), spec.base_text.find_first_not_of('\n'))));
+  write_file_atomic((dir / "base.yaml").string(),
+                    spec.base_text.substr(std::min(spec.base_text.size(), spec.base_text.find_first_not_of('\n'))));
   const RunConfig base = parse_run_config(spec.base_text, spec.base_origin);
   SweepStore store(db_path(dir.string()));
   store.set_meta("name", spec.name);
@@ -417,7 +427,8 @@ void extend_sweep(const std::string& dir, int n) {
   // A grid sweep extended draws from its grid's values at random; the draw indices are offset so they do
   // not follow the same sequence a random sweep with that seed would.
   const uint64_t offset = spec.method == SweepMethod::grid ? (1ull << 32) : 0;
-  for (int i = 0; i < n; ++i, ++next) store.add_configuration(sample_assignment(spec, offset + next), base_seed, spec.seeds);
+  for (int i = 0; i < n; ++i, ++next)
+    store.add_configuration(sample_assignment(spec, offset + next), base_seed, spec.seeds);
   store.set_meta("next_random_index", std::to_string(next));
 }
 

@@ -13,14 +13,14 @@
 namespace dl::app {
 
 struct SweepRunOptions {
-  std::string executable;          // the drivelab binary; "" = this process's own (/proc/self/exe)
-  int parallel = 0;                // trial processes at once; 0 = the sweep file's `parallel`
-  bool progress = true;            // a line per started and ended trial
-  double poll_s = 5.0;             // how often running trials' metrics are read (drivelab train rewrites
-                                   // metrics.csv every 5 s; exits are noticed within 0.1 s regardless)
-  std::string worker;              // this worker's name in the database; "" = host:pid
-  std::optional<int64_t> only_trial;  // run just this trial (drivelab sweep --run-trial)
-  int gpus = -1;                   // GPUs to spread trials over; -1 = ask LibTorch when the base wants CUDA
+  std::string executable;                   // the drivelab binary; "" = this process's own (/proc/self/exe)
+  int parallel = 0;                         // trial processes at once; 0 = the sweep file's `parallel`
+  bool progress = true;                     // a line per started and ended trial
+  double poll_s = 5.0;                      // how often running trials' metrics are read (drivelab train rewrites
+                                            // metrics.csv every 5 s; exits are noticed within 0.1 s regardless)
+  std::string worker;                       // this worker's name in the database; "" = host:pid
+  std::optional<int64_t> only_trial;        // run just this trial (drivelab sweep --run-trial)
+  int gpus = -1;                            // GPUs to spread trials over; -1 = ask LibTorch when the base wants CUDA
   const std::atomic<bool>* stop = nullptr;  // set (by a signal handler) to stop: running trials are requeued
 };
 

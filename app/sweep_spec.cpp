@@ -74,7 +74,8 @@ struct SweepFile {
   }
 
   template <class T>
-  T choice(const YAML::Node& node, const std::string& key, std::initializer_list<std::pair<const char*, T>> options) const {
+  T choice(const YAML::Node& node, const std::string& key,
+           std::initializer_list<std::pair<const char*, T>> options) const {
     const std::string text = scalar<std::string>(node, key, "a name");
     std::vector<std::string> names;
     for (const auto& [name, value] : options) {
@@ -82,15 +83,17 @@ struct SweepFile {
       names.push_back(name);
     }
     const std::string near = nearest_key(text, names);
-    fail(node, key, "unknown value '" + text + "': expected one of " + join(names) +
-                        (near.empty() ? "" : " (did you mean '" + near + "'?)"));
+    fail(node, key,
+         "unknown value '" + text + "': expected one of " + join(names) +
+             (near.empty() ? "" : " (did you mean '" + near + "'?)"));
   }
 
   int integer(const YAML::Node& node, const std::string& key, int lo, int hi) const {
     const int v = scalar<int>(node, key, "an integer");
     if (v < lo || v > hi)
-      fail(node, key, "value " + std::to_string(v) + " is out of range: expected an integer in [" + std::to_string(lo) +
-                          ", " + std::to_string(hi) + "]");
+      fail(node, key,
+           "value " + std::to_string(v) + " is out of range: expected an integer in [" + std::to_string(lo) + ", " +
+               std::to_string(hi) + "]");
     return v;
   }
 };
@@ -140,8 +143,8 @@ void validate_parameter(const SweepFile& f, const YAML::Node& key_node, const Sw
     try {
       parse_run_config(spec.base_text, spec.base_origin, {p.path + "=" + value});
     } catch (const ConfigError& e) {
-      f.fail(key_node, "parameters." + p.path, "value " + value + " does not fit the base config: " +
-                                                   strip_override_prefix(e.what()));
+      f.fail(key_node, "parameters." + p.path,
+             "value " + value + " does not fit the base config: " + strip_override_prefix(e.what()));
     }
   }
 }
@@ -172,16 +175,22 @@ ParamSpec parse_parameter(const SweepFile& f, const YAML::Node& key_node, const 
   const bool listed = p.dist == Distribution::values || p.dist == Distribution::categorical;
   if (listed) {
     if (!node["values"]) f.fail(node, key, "needs `values: [...]`");
-    if (node["min"] || node["max"]) f.fail(node["min"] ? node["min"] : node["max"], key, "min/max belong to uniform, log_uniform and int_uniform; a list takes `values`");
+    if (node["min"] || node["max"])
+      f.fail(node["min"] ? node["min"] : node["max"], key,
+             "min/max belong to uniform, log_uniform and int_uniform; a list takes `values`");
     read_values(node["values"], key + ".values");
     return p;
   }
-  if (node["values"]) f.fail(node["values"], key + ".values", "a " + node["distribution"].Scalar() + " distribution takes min and max, not values");
-  if (!node["min"] || !node["max"]) f.fail(node, key, "a " + node["distribution"].Scalar() + " distribution needs both min and max");
+  if (node["values"])
+    f.fail(node["values"], key + ".values",
+           "a " + node["distribution"].Scalar() + " distribution takes min and max, not values");
+  if (!node["min"] || !node["max"])
+    f.fail(node, key, "a " + node["distribution"].Scalar() + " distribution needs both min and max");
   p.min = f.scalar<double>(node["min"], key + ".min", "a number");
   p.max = f.scalar<double>(node["max"], key + ".max", "a number");
   if (!std::isfinite(p.min) || !std::isfinite(p.max) || !(p.min <= p.max))
-    f.fail(node["min"], key + ".min", "expected finite min <= max, got min " + format_number(p.min) + ", max " + format_number(p.max));
+    f.fail(node["min"], key + ".min",
+           "expected finite min <= max, got min " + format_number(p.min) + ", max " + format_number(p.max));
   if (p.dist == Distribution::log_uniform && p.min <= 0)
     f.fail(node["min"], key + ".min", "log_uniform needs min > 0, got " + format_number(p.min));
   if (p.dist == Distribution::int_uniform && (p.min != std::floor(p.min) || p.max != std::floor(p.max)))
@@ -201,8 +210,9 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& origin, c
     throw ConfigError(origin + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML: " + e.msg);
   }
   if (!root.IsMap()) throw ConfigError(origin + ": expected a mapping with base, method, metric and parameters");
-  f.check_keys(root, "", {"name", "base", "overrides", "method", "metric", "parameters", "trials", "parallel", "seeds", "seed",
-                          "early_stop", "tpe"});
+  f.check_keys(root, "",
+               {"name", "base", "overrides", "method", "metric", "parameters", "trials", "parallel", "seeds", "seed",
+                "early_stop", "tpe"});
   SweepSpec spec;
   spec.name = root["name"] ? f.scalar<std::string>(root["name"], "name", "a string") : fs::path(origin).stem().string();
 
@@ -237,7 +247,8 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& origin, c
   // `overrides:` change the base for every trial; they are folded into the base text, so the sweep folder's
   // base.yaml is exactly what the trials start from.
   if (const YAML::Node ov = root["overrides"]; ov && !ov.IsNull()) {
-    if (!ov.IsMap()) f.fail(ov, "overrides", "expected a mapping of config paths to values, e.g. train.total_steps: 10000");
+    if (!ov.IsMap())
+      f.fail(ov, "overrides", "expected a mapping of config paths to values, e.g. train.total_steps: 10000");
     YAML::Node merged = YAML::Load(spec.base_text);
     if (!merged.IsMap()) merged = YAML::Node(YAML::NodeType::Map);
     for (const auto& kv : ov) {
@@ -264,8 +275,9 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& origin, c
   }
 
   if (root["method"])
-    spec.method = f.choice<SweepMethod>(root["method"], "method",
-                                        {{"grid", SweepMethod::grid}, {"random", SweepMethod::random}, {"tpe", SweepMethod::tpe}});
+    spec.method = f.choice<SweepMethod>(
+        root["method"], "method",
+        {{"grid", SweepMethod::grid}, {"random", SweepMethod::random}, {"tpe", SweepMethod::tpe}});
   if (const YAML::Node t = root["tpe"]) {
     if (!t.IsMap()) f.fail(t, "tpe", "expected {startup: N, gamma: G, candidates: N}");
     f.check_keys(t, "tpe", {"startup", "gamma", "candidates"});
@@ -282,8 +294,11 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& origin, c
     } else {
       if (!m.IsMap()) f.fail(m, "metric", "expected {name: METRIC, goal: maximize|minimize}");
       f.check_keys(m, "metric", {"name", "goal"});
-      if (m["name"]) spec.metric = f.scalar<std::string>(m["name"], "metric.name", "a metric name such as eval/return_mean");
-      if (m["goal"]) spec.goal = f.choice<Goal>(m["goal"], "metric.goal", {{"maximize", Goal::maximize}, {"minimize", Goal::minimize}});
+      if (m["name"])
+        spec.metric = f.scalar<std::string>(m["name"], "metric.name", "a metric name such as eval/return_mean");
+      if (m["goal"])
+        spec.goal =
+            f.choice<Goal>(m["goal"], "metric.goal", {{"maximize", Goal::maximize}, {"minimize", Goal::minimize}});
     }
     if (spec.metric.empty() || spec.metric.find(',') != std::string::npos)
       f.fail(m, "metric.name", "expected a metrics.csv name such as eval/return_mean");
@@ -298,22 +313,24 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& origin, c
     f.check_keys(es, "early_stop", {"method", "min_steps", "min_trials", "reduction_factor"});
     auto& e = spec.early_stop;
     if (es["method"])
-      e.method = f.choice<EarlyStopMethod>(es["method"], "early_stop.method",
-                                           {{"none", EarlyStopMethod::none}, {"median", EarlyStopMethod::median},
-                                            {"asha", EarlyStopMethod::asha}});
+      e.method = f.choice<EarlyStopMethod>(
+          es["method"], "early_stop.method",
+          {{"none", EarlyStopMethod::none}, {"median", EarlyStopMethod::median}, {"asha", EarlyStopMethod::asha}});
     if (es["min_steps"]) {
       e.min_steps = f.scalar<int64_t>(es["min_steps"], "early_stop.min_steps", "a non-negative integer");
       if (e.min_steps < 0) f.fail(es["min_steps"], "early_stop.min_steps", "expected a non-negative integer");
     }
     if (es["min_trials"]) e.min_trials = f.integer(es["min_trials"], "early_stop.min_trials", 1, 100000);
-    if (es["reduction_factor"]) e.reduction_factor = f.integer(es["reduction_factor"], "early_stop.reduction_factor", 2, 100);
+    if (es["reduction_factor"])
+      e.reduction_factor = f.integer(es["reduction_factor"], "early_stop.reduction_factor", 2, 100);
     if (e.method == EarlyStopMethod::asha && e.min_steps <= 0)
       f.fail(es, "early_stop.min_steps", "asha needs min_steps > 0 (the first rung, in env steps)");
   }
 
   const YAML::Node params = root["parameters"];
   if (!params || !params.IsMap() || params.size() == 0)
-    f.fail(params ? params : root, "parameters", "expected a mapping of config paths to `values: [...]` or distributions");
+    f.fail(params ? params : root, "parameters",
+           "expected a mapping of config paths to `values: [...]` or distributions");
   for (const auto& kv : params) {
     ParamSpec p = parse_parameter(f, kv.first, kv.second);
     if (spec.method == SweepMethod::grid && p.dist != Distribution::values && p.dist != Distribution::categorical)
@@ -341,7 +358,8 @@ std::vector<Assignment> expand_grid(const SweepSpec& spec) {
   std::vector<size_t> digit(spec.parameters.size(), 0);
   while (true) {
     Assignment a;
-    for (size_t i = 0; i < digit.size(); ++i) a.emplace_back(spec.parameters[i].path, spec.parameters[i].values[digit[i]]);
+    for (size_t i = 0; i < digit.size(); ++i)
+      a.emplace_back(spec.parameters[i].path, spec.parameters[i].values[digit[i]]);
     grid.push_back(std::move(a));
     // Mixed-radix increment, last parameter fastest.
     size_t i = digit.size();
@@ -361,7 +379,9 @@ Assignment sample_assignment(const SweepSpec& spec, uint64_t index) {
       case Distribution::categorical:
         value = p.values[rng.uniform_int(0, static_cast<int64_t>(p.values.size()) - 1)];
         break;
-      case Distribution::uniform: value = format_number(rng.uniform(p.min, p.max)); break;
+      case Distribution::uniform:
+        value = format_number(rng.uniform(p.min, p.max));
+        break;
       case Distribution::log_uniform:
         value = format_number(std::exp(rng.uniform(std::log(p.min), std::log(p.max))));
         break;
@@ -423,14 +443,19 @@ Assignment assignment_from_json(const std::string& json) {
   const auto j = nlohmann::ordered_json::parse(json);
   Assignment a;
   for (const auto& [path, value] : j.items()) {
-    if (value.is_string()) a.emplace_back(path, value.get<std::string>());
-    else if (value.is_number_float()) a.emplace_back(path, format_number(value.get<double>()));
-    else a.emplace_back(path, value.dump());
+    if (value.is_string())
+      a.emplace_back(path, value.get<std::string>());
+    else if (value.is_number_float())
+      a.emplace_back(path, format_number(value.get<double>()));
+    else
+      a.emplace_back(path, value.dump());
   }
   return a;
 }
 
-std::string canonical_value(const std::string& text) { return assignment_from_json(assignment_json({{"v", text}}))[0].second; }
+std::string canonical_value(const std::string& text) {
+  return assignment_from_json(assignment_json({{"v", text}}))[0].second;
+}
 
 std::string assignment_label(const Assignment& a) {
   std::vector<std::string> names;

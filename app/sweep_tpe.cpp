@@ -147,15 +147,18 @@ Assignment tpe_propose(const SweepSpec& spec, const std::vector<Observation>& hi
   std::vector<const Observation*> finished, pruned;
   for (const auto& o : history) {
     if (o.assignment.size() != spec.parameters.size()) continue;  // from another version of the sweep file
-    if (o.pruned) pruned.push_back(&o);
-    else if (std::isfinite(o.value)) finished.push_back(&o);
+    if (o.pruned)
+      pruned.push_back(&o);
+    else if (std::isfinite(o.value))
+      finished.push_back(&o);
   }
   if (static_cast<int>(finished.size() + pruned.size()) < spec.tpe.startup || finished.empty())
     return sample_assignment(spec, index);
   std::stable_sort(finished.begin(), finished.end(),
                    [&](const Observation* a, const Observation* b) { return worse(b->value, a->value, spec.goal); });
   const size_t total = finished.size() + pruned.size();
-  const size_t n_good = std::min(finished.size(), std::max<size_t>(1, static_cast<size_t>(std::ceil(spec.tpe.gamma * total))));
+  const size_t n_good =
+      std::min(finished.size(), std::max<size_t>(1, static_cast<size_t>(std::ceil(spec.tpe.gamma * total))));
   const std::vector<const Observation*> good(finished.begin(), finished.begin() + n_good);
   std::vector<const Observation*> bad(finished.begin() + n_good, finished.end());
   bad.insert(bad.end(), pruned.begin(), pruned.end());

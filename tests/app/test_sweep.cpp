@@ -1,9 +1,9 @@
 // Sweeps: the sweep file, proposals, early stopping, the scheduler with a fake trial command, and a tiny
 // real sweep through the drivelab binary.
-#include <catch2/catch.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -58,16 +58,19 @@ fs::path fake_trainer(const fs::path& dir) {
   const fs::path script = dir / "fake_train.sh";
   write(script,
         "#!/bin/sh\n"
-        "echo \"$*\" >> \"" + (dir / "calls.txt").string() + "\"\n"
-        "run_dir=''; lr=''; prev=''\n"
-        "for a in \"$@\"; do\n"
-        "  [ \"$prev\" = --run-dir ] && run_dir=\"$a\"\n"
-        "  case \"$a\" in agent.learning_rate=*) lr=\"${a#*=}\";; esac\n"
-        "  prev=\"$a\"\n"
-        "done\n"
-        "if [ \"$lr\" = 0.5 ]; then echo 'loss is NaN' >&2; exit 3; fi\n"
-        "printf 'step,wall_s,name,value\\n100,0.1,eval/return_mean,%s\\n200,0.2,eval/return_mean,%s\\n' \"$lr\" \"$lr\""
-        " > \"$run_dir/metrics.csv\"\n");
+        "echo \"$*\" >> \"" +
+            (dir / "calls.txt").string() +
+            "\"\n"
+            "run_dir=''; lr=''; prev=''\n"
+            "for a in \"$@\"; do\n"
+            "  [ \"$prev\" = --run-dir ] && run_dir=\"$a\"\n"
+            "  case \"$a\" in agent.learning_rate=*) lr=\"${a#*=}\";; esac\n"
+            "  prev=\"$a\"\n"
+            "done\n"
+            "if [ \"$lr\" = 0.5 ]; then echo 'loss is NaN' >&2; exit 3; fi\n"
+            "printf 'step,wall_s,name,value\\n100,0.1,eval/return_mean,%s\\n200,0.2,eval/return_mean,%s\\n' \"$lr\" "
+            "\"$lr\""
+            " > \"$run_dir/metrics.csv\"\n");
   fs::permissions(script, fs::perms::owner_all);
   return script;
 }
@@ -91,8 +94,9 @@ SweepRunOptions fake_options(const fs::path& dir) {
 }  // namespace
 
 TEST_CASE("a grid holds every combination, the first parameter varying slowest", "[sweep]") {
-  const SweepSpec spec = parse("parameters:\n  agent.learning_rate: [0.001, 0.002, 0.003]\n"
-                               "  agent.net.hidden: {values: [[64, 64], [32]]}\n");
+  const SweepSpec spec = parse(
+      "parameters:\n  agent.learning_rate: [0.001, 0.002, 0.003]\n"
+      "  agent.net.hidden: {values: [[64, 64], [32]]}\n");
   const auto grid = expand_grid(spec);
   REQUIRE(grid.size() == 6);
   CHECK(grid[0] == Assignment{{"agent.learning_rate", "0.001"}, {"agent.net.hidden", "[64, 64]"}});
@@ -102,15 +106,17 @@ TEST_CASE("a grid holds every combination, the first parameter varying slowest",
   const RunConfig config = load_run_config(kBase, assignment_overrides(grid[0]));
   CHECK(config.agent.net.hidden == std::vector<int>{64, 64});
   // Stored as JSON and read back unchanged.
-  CHECK(assignment_from_json(assignment_json(grid[3])) == Assignment{{"agent.learning_rate", "0.002"}, {"agent.net.hidden", "[32]"}});
+  CHECK(assignment_from_json(assignment_json(grid[3])) ==
+        Assignment{{"agent.learning_rate", "0.002"}, {"agent.net.hidden", "[32]"}});
 }
 
 TEST_CASE("random proposals are reproducible per trial index, within bounds, and log-uniform in log space", "[sweep]") {
-  const SweepSpec spec = parse("method: random\nseed: 11\nparameters:\n"
-                               "  agent.gae_lambda: {distribution: uniform, min: 0.8, max: 0.9}\n"
-                               "  agent.learning_rate: {distribution: log_uniform, min: 0.00001, max: 0.1}\n"
-                               "  agent.update_epochs: {distribution: int_uniform, min: 2, max: 5}\n"
-                               "  agent.net.activation: {distribution: categorical, values: [tanh, relu, gelu]}\n");
+  const SweepSpec spec = parse(
+      "method: random\nseed: 11\nparameters:\n"
+      "  agent.gae_lambda: {distribution: uniform, min: 0.8, max: 0.9}\n"
+      "  agent.learning_rate: {distribution: log_uniform, min: 0.00001, max: 0.1}\n"
+      "  agent.update_epochs: {distribution: int_uniform, min: 2, max: 5}\n"
+      "  agent.net.activation: {distribution: categorical, values: [tanh, relu, gelu]}\n");
   CHECK(sample_assignment(spec, 3) == sample_assignment(spec, 3));
   CHECK(sample_assignment(spec, 0) != sample_assignment(spec, 1));  // two workers' first proposals differ
   SweepSpec other_seed = spec;
@@ -133,14 +139,18 @@ TEST_CASE("random proposals are reproducible per trial index, within bounds, and
   CHECK(lower_decades < 0.55 * kDraws);
   CHECK(epochs == std::set<std::string>{"2", "3", "4", "5"});
   CHECK(activations == std::set<std::string>{"tanh", "relu", "gelu"});
-  CHECK(initial_assignments(parse("method: random\ntrials: 7\nparameters:\n  agent.ent_coef: {distribution: uniform, min: 0, max: 1}\n")).size() == 7);
+  CHECK(
+      initial_assignments(
+          parse("method: random\ntrials: 7\nparameters:\n  agent.ent_coef: {distribution: uniform, min: 0, max: 1}\n"))
+          .size() == 7);
 }
 
 TEST_CASE("TPE proposals move towards the better region as trials finish", "[sweep]") {
-  const SweepSpec spec = parse("method: tpe\ntrials: 60\nseed: 3\ntpe: {startup: 10}\nparameters:\n"
-                               "  agent.learning_rate: {distribution: log_uniform, min: 0.00001, max: 0.1}\n"
-                               "  agent.net.activation: {distribution: categorical, values: [tanh, relu, gelu]}\n"
-                               "  agent.update_epochs: {distribution: int_uniform, min: 1, max: 9}\n");
+  const SweepSpec spec = parse(
+      "method: tpe\ntrials: 60\nseed: 3\ntpe: {startup: 10}\nparameters:\n"
+      "  agent.learning_rate: {distribution: log_uniform, min: 0.00001, max: 0.1}\n"
+      "  agent.net.activation: {distribution: categorical, values: [tanh, relu, gelu]}\n"
+      "  agent.update_epochs: {distribution: int_uniform, min: 1, max: 9}\n");
   CHECK(initial_assignments(spec).size() == 10);  // the random startup; the rest is proposed later
   // Best at learning_rate 1e-3, relu and 5 epochs.
   auto objective = [](const Assignment& a) {
@@ -169,8 +179,9 @@ TEST_CASE("TPE proposals move towards the better region as trials finish", "[swe
   // Through the scheduler: the startup draws, then one proposal per free slot up to `trials`; --extend
   // raises the target.
   const fs::path dir = temp_dir("tpe");
-  write(dir / "tpe.yaml", "base: " + kBase + "\nmethod: tpe\ntrials: 5\ntpe: {startup: 2}\nparallel: 2\nparameters:\n"
-                          "  agent.learning_rate: {distribution: log_uniform, min: 0.01, max: 0.4}\n");
+  write(dir / "tpe.yaml", "base: " + kBase +
+                              "\nmethod: tpe\ntrials: 5\ntpe: {startup: 2}\nparallel: 2\nparameters:\n"
+                              "  agent.learning_rate: {distribution: log_uniform, min: 0.01, max: 0.4}\n");
   const std::string sweep_dir = create_sweep((dir / "tpe.yaml").string(), (dir / "out").string());
   CHECK(SweepStore((fs::path(sweep_dir) / "sweep.db").string()).count("pending") == 2);
   CHECK(run_sweep(sweep_dir, fake_options(dir), true).done == 5);
@@ -184,22 +195,26 @@ TEST_CASE("sweep file errors name the file, the line and the key, with the neare
   using Catch::Contains;
   CHECK_THROWS_WITH(parse("method: grid\nparalel: 2\nparameters:\n  agent.ent_coef: [0]\n"),
                     Contains("sw.yaml:3") && Contains("'paralel'") && Contains("did you mean 'parallel'"));
-  CHECK_THROWS_WITH(parse("method: random\nparameters:\n  agent.ent_coef: {distribution: log_unifrom, min: 0.1, max: 1}\n"),
-                    Contains("sw.yaml:4") && Contains("log_unifrom") && Contains("did you mean 'log_uniform'"));
+  CHECK_THROWS_WITH(
+      parse("method: random\nparameters:\n  agent.ent_coef: {distribution: log_unifrom, min: 0.1, max: 1}\n"),
+      Contains("sw.yaml:4") && Contains("log_unifrom") && Contains("did you mean 'log_uniform'"));
   CHECK_THROWS_WITH(parse("parameters:\n  agent.learnig_rate: [0.1]\n"),
                     Contains("sw.yaml:3") && Contains("agent.learnig_rate") && Contains("agent.learning_rate"));
-  CHECK_THROWS_WITH(parse("parameters:\n  train.num_envs: [4, 0]\n"), Contains("sw.yaml:3") && Contains("out of range"));
-  CHECK_THROWS_WITH(parse("method: random\nparameters:\n  agent.learning_rate: {distribution: log_uniform, min: 0, max: 1}\n"),
-                    Contains("sw.yaml:4") && Contains("min > 0"));
+  CHECK_THROWS_WITH(parse("parameters:\n  train.num_envs: [4, 0]\n"),
+                    Contains("sw.yaml:3") && Contains("out of range"));
+  CHECK_THROWS_WITH(
+      parse("method: random\nparameters:\n  agent.learning_rate: {distribution: log_uniform, min: 0, max: 1}\n"),
+      Contains("sw.yaml:4") && Contains("min > 0"));
   CHECK_THROWS_WITH(parse("method: grid\nparameters:\n  agent.ent_coef: {distribution: uniform, min: 0, max: 1}\n"),
                     Contains("sw.yaml:4") && Contains("method: random"));
   CHECK_THROWS_WITH(parse("metric: {name: eval/return_mean, goal: maximise}\nparameters:\n  agent.ent_coef: [0]\n"),
                     Contains("sw.yaml:2") && Contains("did you mean 'maximize'"));
   CHECK_THROWS_WITH(parse("early_stop: {method: asha}\nparameters:\n  agent.ent_coef: [0]\n"), Contains("min_steps"));
   // An inline base keeps the sweep file's line numbers.
-  CHECK_THROWS_WITH(parse_sweep("name: x\nbase:\n  env: {id: track}\n  train:\n    seeed: 2\nparameters:\n  agent.ent_coef: [0]\n",
-                                "inline.yaml", "."),
-                    Contains("inline.yaml:5") && Contains("train.seed"));
+  CHECK_THROWS_WITH(
+      parse_sweep("name: x\nbase:\n  env: {id: track}\n  train:\n    seeed: 2\nparameters:\n  agent.ent_coef: [0]\n",
+                  "inline.yaml", "."),
+      Contains("inline.yaml:5") && Contains("train.seed"));
 }
 
 TEST_CASE("every example sweep in configs/sweeps loads", "[sweep]") {
@@ -217,8 +232,8 @@ TEST_CASE("every example sweep in configs/sweeps loads", "[sweep]") {
 }
 
 TEST_CASE("the median rule stops a trial below the median of completed trials at the same step", "[sweep]") {
-  const std::vector<Curve> completed = {{{100, 1}, {200, 2}, {300, 3}}, {{100, 2}, {200, 4}, {300, 6}},
-                                        {{100, 3}, {200, 6}, {300, 9}}};
+  const std::vector<Curve> completed = {
+      {{100, 1}, {200, 2}, {300, 3}}, {{100, 2}, {200, 4}, {300, 6}}, {{100, 3}, {200, 6}, {300, 9}}};
   EarlyStopSpec rule;
   rule.method = EarlyStopMethod::median;
   rule.min_steps = 100;
@@ -226,7 +241,7 @@ TEST_CASE("the median rule stops a trial below the median of completed trials at
   CHECK(median_rule_stops({{100, 0.5}, {200, 1.5}}, completed, Goal::maximize, rule));        // 1.5 < median 4
   CHECK_FALSE(median_rule_stops({{100, 0.5}, {200, 5.0}}, completed, Goal::maximize, rule));  // 5 > 4
   CHECK_FALSE(median_rule_stops({{100, 5.0}, {200, 1.0}}, completed, Goal::maximize, rule));  // its best so far counts
-  CHECK_FALSE(median_rule_stops({{50, -100}}, completed, Goal::maximize, rule));               // before min_steps
+  CHECK_FALSE(median_rule_stops({{50, -100}}, completed, Goal::maximize, rule));              // before min_steps
   CHECK_FALSE(median_rule_stops({{200, -100}}, {completed[0], completed[1]}, Goal::maximize, rule));  // too few
   CHECK_FALSE(median_rule_stops({{400, -100}}, completed, Goal::maximize, rule));  // no completed trial got there
   CHECK(median_rule_stops({{200, 5.0}}, completed, Goal::minimize, rule));         // for a loss, 5 > 4 is worse
@@ -239,7 +254,7 @@ TEST_CASE("ASHA keeps the best 1/eta of the trials at each rung", "[sweep]") {
   rule.reduction_factor = 3;
   CHECK(asha_rungs(rule, 1000) == std::vector<int64_t>{100, 300, 900});
   CHECK(asha_rungs(rule, 99).empty());
-  CHECK(asha_keeps(-5, {}, Goal::maximize, 3));  // the first trial at a rung goes on
+  CHECK(asha_keeps(-5, {}, Goal::maximize, 3));      // the first trial at a rung goes on
   const std::vector<double> rung = {1, 2, 3, 4, 5};  // with one more, the best 6/3 = 2 go on
   CHECK(asha_keeps(5.5, rung, Goal::maximize, 3));
   CHECK(asha_keeps(4.5, rung, Goal::maximize, 3));
@@ -253,7 +268,8 @@ TEST_CASE("ASHA keeps the best 1/eta of the trials at each rung", "[sweep]") {
 
 TEST_CASE("a resumed sweep reruns only the trials that did not finish, and --extend adds trials", "[sweep]") {
   const fs::path dir = temp_dir("resume");
-  const std::string sweep_dir = create_sweep(grid_sweep_file(dir, "0.1, 0.2, 0.3, 0.4").string(), (dir / "out").string());
+  const std::string sweep_dir =
+      create_sweep(grid_sweep_file(dir, "0.1, 0.2, 0.3, 0.4").string(), (dir / "out").string());
   {
     // A sweep killed after trial 1 finished and while trial 2 was running.
     SweepStore store((fs::path(sweep_dir) / "sweep.db").string());
@@ -342,7 +358,8 @@ TEST_CASE("the tiny sweep runs end to end through the drivelab binary", "[sweep]
   const fs::path dir = temp_dir("tiny");
   const fs::path out = dir / "tiny";
   const std::string cmd = std::string(DRIVELAB_BINARY_DIR) + "/drivelab sweep " + DRIVELAB_SOURCE_DIR +
-                          "/configs/sweeps/tiny.yaml --out " + out.string() + " > " + (dir / "out.txt").string() + " 2>&1";
+                          "/configs/sweeps/tiny.yaml --out " + out.string() + " > " + (dir / "out.txt").string() +
+                          " 2>&1";
   const int status = std::system(cmd.c_str());
   INFO(slurp(dir / "out.txt"));
   REQUIRE(WIFEXITED(status));
@@ -358,7 +375,8 @@ TEST_CASE("the tiny sweep runs end to end through the drivelab binary", "[sweep]
   CHECK_THAT(slurp(dir / "out.txt"), Catch::Contains("best:"));
   const RunConfig best = load_run_config((out / "best.yaml").string());
   CHECK(best.train.total_steps == 16384);
-  for (const char* png : {"sweep.png", "best_curves.png", "sweep_agent.learning_rate.png", "sweep_agent.update_epochs.png"})
+  for (const char* png :
+       {"sweep.png", "best_curves.png", "sweep_agent.learning_rate.png", "sweep_agent.update_epochs.png"})
     CHECK(fs::exists(out / png));
 
   // A bad sweep file is bad input (exit code 2) and names the file and line.
