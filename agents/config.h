@@ -45,7 +45,7 @@ struct TrainConfig {
   int64_t total_steps = 1'000'000; // env steps (all envs together)
   int num_envs = 16;
   int num_threads = 0;             // env worker threads, 0 = one per core
-  int torch_threads = 0;           // LibTorch intra-op threads, 0 = one per core
+  int torch_threads = 0;           // LibTorch intra-op threads, 0 = auto (1 for MLPs, cores for CNNs)
   uint64_t seed = 1;
   std::string device = "auto";     // auto | cpu | cuda | cuda:N
   int64_t eval_every = 100'000;    // env steps between evaluations (0 = only at the end)
@@ -97,7 +97,7 @@ void visit_fields(TrainConfig& c, V& v) {
   v.field("total_steps", c.total_steps, "env steps, all envs together", int64_t{1}, int64_t{1} << 40);
   v.field("num_envs", c.num_envs, "parallel envs", 1, 4096);
   v.field("num_threads", c.num_threads, "env worker threads (0 = cores)", 0, 1024);
-  v.field("torch_threads", c.torch_threads, "LibTorch threads (0 = cores)", 0, 1024);
+  v.field("torch_threads", c.torch_threads, "LibTorch threads (0 = 1 for MLPs, cores for CNNs)", 0, 1024);
   v.field("seed", c.seed, "seed of everything", uint64_t{0}, ~uint64_t{0});
   v.field("device", c.device, "auto | cpu | cuda | cuda:N");
   v.field("eval_every", c.eval_every, "env steps between evaluations (0 = end only)", int64_t{0},

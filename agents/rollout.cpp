@@ -61,8 +61,9 @@ torch::Device resolve_device(const std::string& name) {
   throw std::runtime_error("train.device: '" + name + "' is not auto, cpu, cuda or cuda:N");
 }
 
-void set_torch_threads(int threads) {
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+void set_torch_threads(int threads, bool image_policy) {
+  if (threads <= 0)
+    threads = image_policy ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : 1;
   torch::set_num_threads(threads);
 }
 

@@ -33,8 +33,10 @@ uint64_t env_seed(uint64_t seed, int64_t update) {
 // Evaluation episodes use the same seeds every time, so evaluations along a run are comparable.
 constexpr uint64_t kEvalSeedOffset = 1'000'003;
 
-ActorCritic build_policy(const envs::EnvConfig& env, const NetConfig& net, const EnvFactory& factory_in) {
+ActorCritic build_policy(const envs::EnvConfig& env, const NetConfig& net, const EnvFactory& factory_in,
+                         int torch_threads = -1) {
   auto probe = env_factory_or_default(factory_in)(env, 0);
+  if (torch_threads >= 0) set_torch_threads(torch_threads, probe->observation_spec().dtype == envs::DType::u8);
   return ActorCritic(probe->observation_spec(), probe->action_spec(), net);
 }
 
@@ -52,11 +54,10 @@ std::unique_ptr<envs::ObsNormalizer> normalizer_from_state(const std::vector<dou
 Session::Session(const TrainJob& job_in, std::string algo_in, int64_t rollout_capacity)
     : job(job_in), algo(std::move(algo_in)), device(resolve_device(job_in.train.device)) {
   if (job.train.num_envs < 1) throw std::runtime_error("train.num_envs must be at least 1");
-  set_torch_threads(job.train.torch_threads);
   // One place seeds everything torch draws: weight init, action sampling, minibatch shuffles.
   torch::manual_seed(job.train.seed);
   if (device.is_cuda()) torch::cuda::manual_seed_all(job.train.seed);
-  policy = build_policy(job.env, job.agent.net, job.env_factory);
+  policy = build_policy(job.env, job.agent.net, job.env_factory, job.train.torch_threads);
   policy->to(device);
   rollout = std::make_unique<Rollout>(job, policy, device, rollout_capacity);
 }
