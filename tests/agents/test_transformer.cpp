@@ -1,8 +1,11 @@
 #include "catch_torch.h"
 
+#include <cstring>
 #include <filesystem>
 #include <limits>
+#include <random>
 
+#include "agents/decision_transformer.h"
 #include "agents/transformer.h"
 
 using namespace dl::agents;
@@ -17,6 +20,14 @@ TransformerConfig small_config(int64_t memory_length = 0) {
   c.memory_length = memory_length;
   return c;
 }
+
+// Small models train fastest on one thread, and on a loaded machine many threads thrash; the previous
+// count comes back when the test ends.
+struct OneTorchThread {
+  int previous = torch::get_num_threads();
+  OneTorchThread() { torch::set_num_threads(1); }
+  ~OneTorchThread() { torch::set_num_threads(previous); }
+};
 
 double max_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
@@ -166,4 +177,179 @@ TEST_CASE("transformer rejects a d_model that the heads do not divide", "[transf
   auto c = small_config();
   c.n_heads = 5;
   CHECK_THROWS_AS(GatedTransformer(c), std::invalid_argument);
+}
+
+// ---- Decision Transformer ---------------------------------------------------------------------------------
+
+namespace {
+
+dl::data::DatasetSpec box_dataset_spec(int64_t state_dim, int action_dim) {
+  dl::data::DatasetSpec spec;
+  spec.observation.shape = {state_dim};
+  spec.action.box.shape = {action_dim};
+  spec.action.box.low.assign(action_dim, -1.f);
+  spec.action.box.high.assign(action_dim, 1.f);
+  return spec;
+}
+
+// An episode whose states are random, whose actions come from `policy(state)` and whose reward per step
+// is `reward(action)`.
+template <class Policy, class Reward>
+dl::data::Episode synthetic_episode(int64_t length, int64_t state_dim, int action_dim, Policy policy,
+                                    Reward reward) {
+  dl::data::Episode e;
+  const auto states = torch::randn({length + 1, state_dim});
+  e.obs.resize(static_cast<size_t>((length + 1) * state_dim) * sizeof(float));
+  std::memcpy(e.obs.data(), states.data_ptr<float>(), e.obs.size());
+  for (int64_t t = 0; t < length; ++t) {
+    const auto a = policy(states[t]);
+    for (int i = 0; i < action_dim; ++i) e.actions.push_back(a[i].template item<float>());
+    e.rewards.push_back(reward(a));
+    e.terminated.push_back(t == length - 1);
+    e.truncated.push_back(0);
+  }
+  return e;
+}
+
+DecisionTransformerOptions small_dt_options(int64_t context) {
+  DecisionTransformerOptions o;
+  o.context_length = context;
+  o.max_timestep = 64;
+  o.transformer.d_model = 32;
+  o.transformer.n_heads = 4;
+  o.transformer.n_layers = 2;
+  return o;
+}
+
+double train_steps(DecisionTransformer& model, const DTDataset& data, int steps, double* first_loss) {
+  OneTorchThread one_thread;
+  torch::optim::AdamW opt(model->parameters(), torch::optim::AdamWOptions(1e-3).weight_decay(1e-4));
+  std::mt19937_64 rng(7);
+  double loss_value = 0;
+  for (int step = 0; step < steps; ++step) {
+    const auto loss = model->loss(data.sample(16, model->options().context_length, 64, rng));
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    loss_value = loss.item<double>();
+    if (step == 0 && first_loss) *first_loss = loss_value;
+  }
+  return loss_value;
+}
+
+}  // namespace
+
+TEST_CASE("DT dataset: returns-to-go, state normalization and right-padded windows", "[dt]") {
+  torch::manual_seed(10);
+  auto spec = box_dataset_spec(2, 1);
+  std::vector<dl::data::Episode> episodes;
+  int calls = 0;
+  episodes.push_back(synthetic_episode(3, 2, 1, [](const torch::Tensor&) { return torch::zeros({1}); },
+                                       [&](const torch::Tensor&) { return static_cast<float>(++calls); }));
+  DTDataset data(episodes, spec);
+  CHECK(data.steps() == 3);
+  CHECK(data.rtg_scale == Approx(6.0));   // 1 + 2 + 3
+  CHECK(data.best_return == Approx(6.0));
+  std::mt19937_64 rng(1);
+  const auto b = data.sample(32, 5, 64, rng);
+  CHECK(b.states.sizes() == torch::IntArrayRef({32, 5, 2}));
+  for (int64_t i = 0; i < 32; ++i) {
+    const int64_t real = b.mask[i].sum().item<int64_t>();
+    REQUIRE(real >= 1);
+    REQUIRE(real <= 3);
+    const int64_t start = b.timesteps[i][0].item<int64_t>();
+    CHECK(real == 3 - start);  // the window runs to the episode end, then padding
+    const double expected[] = {1.0, 5.0 / 6.0, 0.5};
+    CHECK(b.rtg[i][0].item<double>() == Approx(expected[start]));
+    CHECK(b.rtg[i].narrow(0, real, 5 - real).abs().sum().item<double>() == 0.0);
+  }
+}
+
+TEST_CASE("DT learns a deterministic task: actions a fixed function of the state", "[dt]") {
+  torch::manual_seed(11);
+  const auto w = torch::randn({3, 2});
+  auto policy = [&](const torch::Tensor& s) { return torch::tanh(s.matmul(w)); };
+  std::vector<dl::data::Episode> episodes;
+  for (int i = 0; i < 20; ++i)
+    episodes.push_back(synthetic_episode(30, 3, 2, policy, [](const torch::Tensor&) { return 1.f; }));
+  DTDataset data(episodes, box_dataset_spec(3, 2));
+  DecisionTransformer model(3, box_dataset_spec(3, 2).action, small_dt_options(8));
+  double first = 0;
+  const double last = train_steps(model, data, 200, &first);
+  INFO("action MSE " << first << " -> " << last);
+  CHECK(last < 0.1 * first);
+}
+
+TEST_CASE("DT learns a discrete task by cross-entropy", "[dt]") {
+  torch::manual_seed(12);
+  dl::data::DatasetSpec spec;
+  spec.observation.shape = {2};
+  spec.action.discrete = true;
+  spec.action.n = 3;
+  spec.action.box.shape = {1};
+  // Action 0, 1 or 2 by which third of the line the first state component falls in.
+  auto policy = [](const torch::Tensor& s) {
+    const float x = s[0].item<float>();
+    return torch::tensor({x < -0.43f ? 0.f : (x < 0.43f ? 1.f : 2.f)});
+  };
+  std::vector<dl::data::Episode> episodes;
+  for (int i = 0; i < 20; ++i)
+    episodes.push_back(synthetic_episode(30, 2, 1, policy, [](const torch::Tensor&) { return 0.f; }));
+  DTDataset data(episodes, spec);
+  DecisionTransformer model(2, spec.action, small_dt_options(6));
+  double first = 0;
+  const double last = train_steps(model, data, 200, &first);
+  INFO("cross-entropy " << first << " -> " << last);
+  CHECK(last < 0.25 * first);
+}
+
+TEST_CASE("DT conditions its actions on the asked return", "[dt]") {
+  torch::manual_seed(13);
+  // Half the episodes act +0.5 and earn 1 a step, half act -0.5 and earn nothing; the states say
+  // nothing, so only the return-to-go tells the two behaviours apart.
+  std::vector<dl::data::Episode> episodes;
+  for (int i = 0; i < 20; ++i) {
+    const float a = i % 2 ? 0.5f : -0.5f;
+    episodes.push_back(synthetic_episode(20, 2, 1, [a](const torch::Tensor&) { return torch::tensor({a}); },
+                                         [](const torch::Tensor& act) { return act[0].item<float>() > 0 ? 1.f : 0.f; }));
+  }
+  DTDataset data(episodes, box_dataset_spec(2, 1));
+  DecisionTransformer model(2, box_dataset_spec(2, 1).action, small_dt_options(4));
+  train_steps(model, data, 150, nullptr);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  auto first_step = [&](double target) {
+    DTBatch b;
+    b.rtg = torch::full({1, 1}, static_cast<float>(target / data.rtg_scale));
+    b.states = torch::zeros({1, 1, 2});
+    b.actions = torch::zeros({1, 1, 1});
+    b.timesteps = torch::zeros({1, 1}, torch::kLong);
+    b.mask = torch::ones({1, 1});
+    return model->forward(b).item<double>();
+  };
+  const double high = first_step(20.0), low = first_step(0.0);
+  INFO("action for target 20: " << high << ", for target 0: " << low);
+  CHECK(high > 0.3);
+  CHECK(low < -0.3);
+}
+
+TEST_CASE("DT checkpoint round trip gives identical outputs", "[dt]") {
+  torch::manual_seed(14);
+  const auto spec = box_dataset_spec(3, 2);
+  DecisionTransformer model(3, spec.action, small_dt_options(5));
+  model->eval();
+  DTRuntime runtime{torch::randn({3}), torch::rand({3}) + 0.5, 123.0, 456.0};
+  const auto path = (std::filesystem::temp_directory_path() / "drivelab_test_dt.pt").string();
+  save_dt_checkpoint(path, model, runtime, dl::envs::EnvConfig{}, AgentConfig{}, TrainConfig{}, spec.action);
+  auto loaded = read_dt_checkpoint(path);
+  std::filesystem::remove(path);
+  loaded.model->eval();
+  CHECK(loaded.runtime.rtg_scale == 123.0);
+  CHECK(loaded.runtime.target_return == 456.0);
+  CHECK(torch::equal(loaded.runtime.state_mean, runtime.state_mean));
+  CHECK(loaded.model->options().context_length == 5);
+  torch::NoGradGuard no_grad;
+  DTBatch b{torch::randn({2, 5}), torch::randn({2, 5, 3}), torch::rand({2, 5, 2}) * 2 - 1,
+            torch::randint(0, 64, {2, 5}, torch::kLong), torch::ones({2, 5})};
+  CHECK(torch::equal(model->forward(b), loaded.model->forward(b)));
 }

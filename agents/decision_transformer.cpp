@@ -1,0 +1,379 @@
+// drivelab/agents: Decision Transformer: model, dataset windows, evaluation, checkpoints, training entry
+// (see decision_transformer.h).
+#include "agents/decision_transformer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <stdexcept>
+
+#include "agents/checkpoint.h"
+#include "agents/rollout.h"
+#include "envs/vector_env.h"
+
+namespace fs = std::filesystem;
+
+namespace dl::agents {
+
+namespace {
+
+// Token slots within a step: R_t, s_t, a_t.
+constexpr int64_t kTokensPerStep = 3;
+constexpr int64_t kStateToken = 1;
+// States whose dataset std is below this are treated as constant (divided by 1, not by ~0).
+constexpr double kMinStateStd = 1e-6;
+constexpr int kMaxEvalEnvs = 16;
+constexpr uint64_t kEvalSeedOffset = 1'000'003;  // evaluation seeds apart from training's, as Session does
+
+bool finite_bounds(const envs::ActionSpec& spec) {
+  if (spec.discrete || spec.box.low.empty() || spec.box.high.empty()) return false;
+  for (size_t i = 0; i < spec.box.low.size(); ++i)
+    if (!std::isfinite(spec.box.low[i]) || !std::isfinite(spec.box.high[i])) return false;
+  return true;
+}
+
+}  // namespace
+
+DTBatch DTBatch::to(torch::Device device) const {
+  return {rtg.to(device), states.to(device), actions.to(device), timesteps.to(device), mask.to(device)};
+}
+
+// ---- model ------------------------------------------------------------------------------------------------
+
+DecisionTransformerImpl::DecisionTransformerImpl(int64_t state_dim, const envs::ActionSpec& action_spec,
+                                                 const DecisionTransformerOptions& options)
+    : options_(options), state_dim_(state_dim), discrete_(action_spec.discrete) {
+  if (options.context_length < 1) throw std::invalid_argument("decision transformer: context_length must be >= 1");
+  if (options.transformer.memory_length != 0)
+    throw std::invalid_argument("decision transformer: the transformer must have no memory (it sees K steps)");
+  const int64_t d = options.transformer.d_model;
+  action_dim_ = discrete_ ? 1 : action_spec.dim();
+  num_actions_ = discrete_ ? action_spec.n : 0;
+  const int64_t action_in = discrete_ ? num_actions_ : action_dim_;
+  embed_rtg_ = register_module("embed_rtg", torch::nn::Linear(1, d));
+  embed_state_ = register_module("embed_state", torch::nn::Linear(state_dim, d));
+  embed_action_ = register_module("embed_action", torch::nn::Linear(action_in, d));
+  embed_timestep_ = register_module("embed_timestep", torch::nn::Embedding(options.max_timestep, d));
+  embed_norm_ = register_module("embed_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
+  transformer_ = register_module("transformer", GatedTransformer(options.transformer));
+  head_ = register_module("head", torch::nn::Linear(d, discrete_ ? num_actions_ : action_dim_));
+  bounded_ = finite_bounds(action_spec);
+  if (bounded_) {
+    const auto low = torch::tensor(action_spec.box.low), high = torch::tensor(action_spec.box.high);
+    action_low_ = register_buffer("action_low", low);
+    action_range_ = register_buffer("action_range", high - low);
+  }
+}
+
+torch::Tensor DecisionTransformerImpl::embed_actions(const torch::Tensor& actions) {
+  if (!discrete_) return embed_action_->forward(actions);
+  const auto index = actions.squeeze(-1).to(torch::kLong).clamp(0, num_actions_ - 1);
+  return embed_action_->forward(torch::one_hot(index, num_actions_).to(torch::kFloat32));
+}
+
+torch::Tensor DecisionTransformerImpl::forward(const DTBatch& batch, const torch::Tensor& starts) {
+  const int64_t b = batch.states.size(0), k = batch.states.size(1), d = options_.transformer.d_model;
+  const auto time = embed_timestep_(batch.timesteps.clamp(0, options_.max_timestep - 1));
+  const auto tokens = torch::stack({embed_rtg_(batch.rtg.unsqueeze(-1)) + time,
+                                    embed_state_(batch.states) + time, embed_actions(batch.actions) + time},
+                                   2)
+                          .view({b, k * kTokensPerStep, d});
+  torch::Tensor token_starts;
+  if (starts.defined())
+    // A step's start marker goes on its R token, so its s and a tokens belong to the same episode.
+    token_starts = torch::stack({starts, torch::zeros_like(starts), torch::zeros_like(starts)}, 2)
+                       .view({b, k * kTokensPerStep});
+  const auto h = transformer_->forward(embed_norm_(tokens), nullptr, token_starts).output;
+  const auto at_states = h.view({b, k, kTokensPerStep, d}).select(2, kStateToken);
+  auto out = head_(at_states);
+  if (!discrete_ && bounded_) out = action_low_ + (torch::tanh(out) + 1) * 0.5 * action_range_;
+  return out;
+}
+
+torch::Tensor DecisionTransformerImpl::loss(const DTBatch& batch) {
+  const auto pred = forward(batch);
+  const auto mask = batch.mask;
+  const auto denom = mask.sum().clamp_min(1);
+  if (discrete_) {
+    const auto target = batch.actions.squeeze(-1).to(torch::kLong).clamp(0, num_actions_ - 1);
+    const auto nll = -torch::log_softmax(pred, -1).gather(-1, target.unsqueeze(-1)).squeeze(-1);
+    return (nll * mask).sum() / denom;
+  }
+  const auto se = (pred - batch.actions).pow(2).mean(-1);
+  return (se * mask).sum() / denom;
+}
+
+torch::Tensor DecisionTransformerImpl::to_env_action(const torch::Tensor& prediction) const {
+  if (discrete_) return prediction.argmax(-1, /*keepdim=*/true).to(torch::kFloat32);
+  return prediction;
+}
+
+// ---- dataset ----------------------------------------------------------------------------------------------
+
+DTDataset::DTDataset(const std::vector<data::Episode>& episodes, const data::DatasetSpec& spec) {
+  if (spec.observation.dtype != envs::DType::f32)
+    throw std::invalid_argument("decision transformer: needs float (vector) observations; pixel datasets are "
+                                "not supported");
+  state_dim_ = spec.observation.size();
+  const int64_t action_dim = spec.action_dim();
+  const size_t obs_bytes = spec.obs_bytes();
+  int64_t total = 0;
+  std::vector<double> weights;
+  for (const auto& e : episodes) {
+    if (e.length() == 0) continue;
+    offsets_.push_back(total);
+    lengths_.push_back(e.length());
+    weights.push_back(static_cast<double>(e.length()));
+    total += e.length();
+  }
+  if (total == 0) throw std::invalid_argument("decision transformer: the dataset has no steps");
+  states_ = torch::empty({total, state_dim_});
+  actions_ = torch::empty({total, action_dim});
+  rtg_ = torch::empty({total});
+  float* s = states_.data_ptr<float>();
+  float* a = actions_.data_ptr<float>();
+  float* r = rtg_.data_ptr<float>();
+  double best = -std::numeric_limits<double>::infinity(), largest = 0;
+  for (const auto& e : episodes) {
+    const int64_t n = e.length();
+    if (n == 0) continue;
+    // obs[t] is where action t was taken; the final observation has no action and is not a DT step.
+    std::memcpy(s, e.obs.data(), static_cast<size_t>(n) * obs_bytes);
+    std::copy(e.actions.begin(), e.actions.end(), a);
+    double to_go = 0;
+    for (int64_t t = n - 1; t >= 0; --t) {
+      to_go += e.rewards[t];
+      r[t] = static_cast<float>(to_go);
+    }
+    best = std::max(best, to_go);
+    largest = std::max(largest, std::abs(to_go));
+    s += n * state_dim_;
+    a += n * action_dim;
+    r += n;
+  }
+  best_return = best;
+  rtg_scale = largest > 0 ? largest : 1.0;
+  rtg_ = rtg_ / rtg_scale;
+  state_mean = states_.mean(0);
+  state_std = states_.std(0, /*unbiased=*/false).clamp_min(kMinStateStd);
+  state_std = torch::where(state_std <= kMinStateStd, torch::ones_like(state_std), state_std);
+  states_ = (states_ - state_mean) / state_std;
+  pick_episode_ = std::discrete_distribution<size_t>(weights.begin(), weights.end());
+}
+
+int64_t DTDataset::longest_episode() const {
+  return lengths_.empty() ? 0 : *std::max_element(lengths_.begin(), lengths_.end());
+}
+
+DTBatch DTDataset::sample(int64_t batch, int64_t k, int64_t max_timestep, std::mt19937_64& rng) const {
+  auto index = torch::empty({batch, k}, torch::kLong);
+  auto timesteps = torch::empty({batch, k}, torch::kLong);
+  auto mask = torch::empty({batch, k});
+  auto* idx = index.data_ptr<int64_t>();
+  auto* ts = timesteps.data_ptr<int64_t>();
+  auto* m = mask.data_ptr<float>();
+  auto pick = pick_episode_;
+  for (int64_t i = 0; i < batch; ++i) {
+    const size_t e = pick(rng);
+    const int64_t start = std::uniform_int_distribution<int64_t>(0, lengths_[e] - 1)(rng);
+    for (int64_t j = 0; j < k; ++j) {
+      const bool real = start + j < lengths_[e];
+      // Padding reads the window's first step (any valid row) and is zeroed below.
+      idx[i * k + j] = offsets_[e] + (real ? start + j : start);
+      ts[i * k + j] = real ? std::min(start + j, max_timestep - 1) : 0;
+      m[i * k + j] = real ? 1.f : 0.f;
+    }
+  }
+  const auto flat = index.flatten();
+  DTBatch b;
+  b.mask = mask;
+  b.timesteps = timesteps;
+  b.rtg = rtg_.index_select(0, flat).view({batch, k}) * mask;
+  b.states = states_.index_select(0, flat).view({batch, k, state_dim_}) * mask.unsqueeze(-1);
+  b.actions = actions_.index_select(0, flat).view({batch, k, -1}) * mask.unsqueeze(-1);
+  return b;
+}
+
+// ---- evaluation -------------------------------------------------------------------------------------------
+
+EvalResult run_dt_episodes(DecisionTransformer& model, const DTRuntime& runtime, const envs::EnvConfig& env,
+                           const EnvFactoryFn& factory_in, int episodes, uint64_t seed, torch::Device device,
+                           int num_threads) {
+  EvalResult result;
+  if (episodes <= 0) return result;
+  torch::InferenceMode inference;
+  model->eval();
+  const EnvFactory factory = env_factory_or_default(factory_in);
+  const int n = std::min(episodes, kMaxEvalEnvs);
+  envs::VectorEnv vec([&](int i) { return factory(env, i); }, n, num_threads > 0 ? num_threads : n);
+  if (vec.observation_spec().dtype != envs::DType::f32 || vec.observation_spec().size() != model->state_dim())
+    throw std::runtime_error("decision transformer: the env's observations do not match the model's states");
+  const int64_t k = model->options().context_length, s_dim = model->state_dim();
+  const int64_t a_dim = vec.action_spec().dim();
+
+  // Each env's history, newest last, at most K steps: scaled R, normalized s, action, timestep.
+  struct History {
+    std::vector<torch::Tensor> rtg, states, actions;
+    std::vector<int64_t> timesteps;
+    double to_go = 0;
+    int64_t t = 0;
+  };
+  std::vector<History> hist(n);
+  for (auto& h : hist) h.to_go = runtime.target_return;
+  std::vector<int> quota(n, episodes / n), done(n, 0);
+  for (int i = 0; i < episodes % n; ++i) ++quota[i];
+  const auto mean = runtime.state_mean.cpu(), std_dev = runtime.state_std.cpu();
+  auto actions = torch::zeros({n, a_dim});
+  vec.reset(seed);
+  int remaining = episodes;
+  while (remaining > 0) {
+    const auto obs = torch::from_blob(vec.obs(), {n, s_dim}, torch::kFloat32);
+    const auto states = (obs - mean) / std_dev;
+    DTBatch batch;
+    batch.rtg = torch::zeros({n, k});
+    batch.states = torch::zeros({n, k, s_dim});
+    batch.actions = torch::zeros({n, k, a_dim});
+    batch.timesteps = torch::zeros({n, k}, torch::kLong);
+    batch.mask = torch::zeros({n, k});
+    auto starts = torch::zeros({n, k}, torch::kBool);
+    for (int i = 0; i < n; ++i) {
+      auto& h = hist[i];
+      h.rtg.push_back(torch::tensor(static_cast<float>(h.to_go / runtime.rtg_scale)));
+      h.states.push_back(states[i].clone());
+      h.actions.push_back(torch::zeros({a_dim}));  // a placeholder: a_t's token comes after s_t's
+      h.timesteps.push_back(h.t);
+      if (static_cast<int64_t>(h.states.size()) > k) {
+        h.rtg.erase(h.rtg.begin());
+        h.states.erase(h.states.begin());
+        h.actions.erase(h.actions.begin());
+        h.timesteps.erase(h.timesteps.begin());
+      }
+      const int64_t len = static_cast<int64_t>(h.states.size()), pad = k - len;
+      for (int64_t j = 0; j < len; ++j) {
+        batch.rtg[i][pad + j] = h.rtg[j];
+        batch.states[i][pad + j] = h.states[j];
+        batch.actions[i][pad + j] = h.actions[j];
+        batch.timesteps[i][pad + j] = std::min(h.timesteps[j], model->options().max_timestep - 1);
+        batch.mask[i][pad + j] = 1;
+      }
+      starts[i][pad] = true;
+    }
+    const auto pred = model->forward(batch.to(device), starts.to(device)).select(1, k - 1);
+    actions.copy_(model->to_env_action(pred).cpu());
+    for (int i = 0; i < n; ++i) hist[i].actions.back() = actions[i].clone();
+    vec.step(actions.data_ptr<float>());
+    const float* rewards = vec.rewards();
+    const auto& infos = vec.infos();
+    for (int i = 0; i < n; ++i) {
+      auto& h = hist[i];
+      h.to_go -= rewards[i];
+      ++h.t;
+      if (!infos[i].episode_done) continue;
+      h = History();
+      h.to_go = runtime.target_return;
+      if (done[i] >= quota[i]) continue;
+      ++done[i];
+      --remaining;
+      result.returns.push_back(infos[i].episode_return);
+      result.lengths.push_back(infos[i].episode_length);
+      result.laps_completed += infos[i].episode_lap_complete ? 1 : 0;
+    }
+  }
+  model->train();
+  return result;
+}
+
+// ---- checkpoints ------------------------------------------------------------------------------------------
+
+void save_dt_checkpoint(const std::string& path, DecisionTransformer& model, const DTRuntime& runtime,
+                        const envs::EnvConfig& env, const AgentConfig& agent, const TrainConfig& train,
+                        const envs::ActionSpec& action_spec) {
+  const auto& o = model->options();
+  const auto& t = o.transformer;
+  torch::serialize::OutputArchive archive;
+  archive.write("algo", c10::IValue(std::string("decision_transformer")));
+  archive.write("config_text", c10::IValue(configs_to_text(env, agent, train)));
+  archive.write("dt/shape", torch::tensor({model->state_dim(), o.context_length, o.max_timestep, t.d_model,
+                                           t.n_heads, t.n_layers, t.d_ff, t.max_distance,
+                                           static_cast<int64_t>(t.gated)}));
+  archive.write("dt/gate_bias", c10::IValue(t.gate_bias));
+  archive.write("dt/action", torch::tensor({static_cast<int64_t>(action_spec.discrete),
+                                            static_cast<int64_t>(action_spec.n), action_spec.box.size()}));
+  archive.write("dt/action_low", torch::tensor(action_spec.box.low.empty() ? std::vector<float>{0.f} : action_spec.box.low));
+  archive.write("dt/action_high", torch::tensor(action_spec.box.high.empty() ? std::vector<float>{0.f} : action_spec.box.high));
+  archive.write("dt/has_bounds", c10::IValue(!action_spec.box.low.empty()));
+  archive.write("dt/state_mean", runtime.state_mean.cpu());
+  archive.write("dt/state_std", runtime.state_std.cpu());
+  archive.write("dt/rtg_scale", c10::IValue(runtime.rtg_scale));
+  archive.write("dt/target_return", c10::IValue(runtime.target_return));
+  torch::serialize::OutputArchive weights;
+  model->save(weights);
+  archive.write("model", weights);
+  const std::string tmp = path + ".tmp";
+  fs::create_directories(fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path());
+  archive.save_to(tmp);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) throw std::runtime_error("checkpoint " + path + ": cannot rename " + tmp + ": " + ec.message());
+}
+
+DTCheckpoint read_dt_checkpoint(const std::string& path) {
+  auto fail = [&](const std::string& what) -> std::runtime_error {
+    return std::runtime_error("checkpoint " + path + ": " + what);
+  };
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const std::exception& e) {
+    throw fail(std::string("cannot read: ") + e.what());
+  }
+  auto read_value = [&](const std::string& key) {
+    c10::IValue v;
+    if (!archive.try_read(key, v)) throw fail("missing entry '" + key + "'");
+    return v;
+  };
+  auto read_tensor = [&](const std::string& key) {
+    torch::Tensor t;
+    if (!archive.try_read(key, t)) throw fail("missing entry '" + key + "'");
+    return t;
+  };
+  if (read_value("algo").toStringRef() != "decision_transformer")
+    throw fail("not a decision transformer checkpoint");
+  DTCheckpoint c;
+  configs_from_text(read_value("config_text").toStringRef(), c.env, c.agent, c.train);
+  const auto shape = read_tensor("dt/shape");
+  const auto* s = shape.data_ptr<int64_t>();
+  DecisionTransformerOptions o;
+  o.context_length = s[1];
+  o.max_timestep = s[2];
+  o.transformer.d_model = s[3];
+  o.transformer.n_heads = s[4];
+  o.transformer.n_layers = s[5];
+  o.transformer.d_ff = s[6];
+  o.transformer.max_distance = s[7];
+  o.transformer.gated = s[8] != 0;
+  o.transformer.gate_bias = read_value("dt/gate_bias").toDouble();
+  const auto act = read_tensor("dt/action");
+  envs::ActionSpec spec;
+  spec.discrete = act[0].item<int64_t>() != 0;
+  spec.n = static_cast<int>(act[1].item<int64_t>());
+  spec.box.shape = {act[2].item<int64_t>()};
+  if (read_value("dt/has_bounds").toBool()) {
+    const auto low = read_tensor("dt/action_low").contiguous(), high = read_tensor("dt/action_high").contiguous();
+    spec.box.low.assign(low.data_ptr<float>(), low.data_ptr<float>() + low.numel());
+    spec.box.high.assign(high.data_ptr<float>(), high.data_ptr<float>() + high.numel());
+  }
+  c.model = DecisionTransformer(s[0], spec, o);
+  torch::serialize::InputArchive weights;
+  if (!archive.try_read("model", weights)) throw fail("missing entry 'model'");
+  c.model->load(weights);
+  c.runtime.state_mean = read_tensor("dt/state_mean");
+  c.runtime.state_std = read_tensor("dt/state_std");
+  c.runtime.rtg_scale = read_value("dt/rtg_scale").toDouble();
+  c.runtime.target_return = read_value("dt/target_return").toDouble();
+  return c;
+}
+
+}  // namespace dl::agents
