@@ -91,7 +91,7 @@ int run_sweep_command(const SweepArgs& a) {
   sigaction(SIGTERM, &action, nullptr);
 
   const SweepCounts counts = run_sweep(dir, options, requeue);
-  write_sweep_report(dir, a.progress);
+  write_sweep_report(dir, true);
   std::printf("sweep folder: %s: %d done, %d failed, %d pruned, %d pending, %d running elsewhere\n", dir.c_str(),
               counts.done, counts.failed, counts.pruned, counts.pending, counts.running);
   if (g_stop.load()) return kExitFailure;

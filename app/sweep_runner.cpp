@@ -185,7 +185,8 @@ class Scheduler {
       args.push_back("train.device=" + device);
     }
     store_.set_device(trial.id, device);
-    args.insert(args.end(), {"--run-dir", run_dir.string(), "--no-progress"});
+    // A GIF per trial would cost seconds and disk for every configuration; the best one is rerun anyway.
+    args.insert(args.end(), {"--run-dir", run_dir.string(), "--no-progress", "--no-video"});
 
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
