@@ -35,6 +35,7 @@ void plot_series(const std::vector<Series>& series, const std::string& title, co
     pls.sfnam(tmp.c_str());
     pls.spage(0, 0, 1000, 600, 0, 0);
     pls.scolbg(255, 255, 255);
+    pls.scol0(15, 0, 0, 0);  // PLplot's colour 15 is white by default: make it black for axes and text
     pls.init();
     pls.col0(15);
     pls.env(x0, x1, y0 - pad, y1 + pad, 0, 0);

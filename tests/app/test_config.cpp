@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "app/config.h"
+#include "envs/registry.h"
 
 using dl::app::ConfigError;
 using dl::app::parse_run_config;
