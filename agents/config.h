@@ -18,7 +18,7 @@ struct NetConfig {
 };
 
 struct AgentConfig {
-  std::string algo = "ppo";        // ppo | a2c | reinforce
+  std::string algo = "ppo";        // ppo | a2c | reinforce | bc | dagger
   NetConfig net;
   std::string optimizer = "auto";  // auto (Adam; RMSprop for a2c) | adam | rmsprop
   float learning_rate = 3e-4f;
@@ -39,6 +39,18 @@ struct AgentConfig {
   bool normalize_reward = true;    // scale rewards by the std of the discounted return
   float clip_obs = 10.0f;
   float clip_reward = 10.0f;
+  // Behaviour cloning (algo: bc | dagger, agents/bc.cpp) and PPO started from a BC run.
+  std::string data;                // bc: dataset file written by `drivelab collect`
+  int batch_size = 256;            // bc: minibatch size
+  int epochs = 30;                 // bc: most passes over the training episodes
+  float val_fraction = 0.1f;       // bc: episodes held out for validation and early stopping
+  int patience = 5;                // bc: epochs without a better validation loss before stopping
+  float obs_noise = 0.0f;          // bc: augmentation, Gaussian noise on normalized state observations
+  int shift_pad = 0;               // bc: augmentation, random shift of pixel observations (0 = off)
+  std::string init_from;           // ppo: start from this BC run's actor and normalizer (run folder or .pt)
+  int value_warmup = 0;            // ppo with init_from: first updates train only the critic
+  int dagger_iterations = 4;       // dagger: rounds of learner rollouts labelled by the expert
+  int dagger_episodes = 8;         // dagger: learner episodes per round
 };
 
 struct TrainConfig {
@@ -68,7 +80,8 @@ void visit_fields(NetConfig& c, V& v) {
 
 template <class V>
 void visit_fields(AgentConfig& c, V& v) {
-  v.choice("algo", c.algo, {{"ppo", "ppo"}, {"a2c", "a2c"}, {"reinforce", "reinforce"}}, "algorithm");
+  v.choice("algo", c.algo, {{"ppo", "ppo"}, {"a2c", "a2c"}, {"reinforce", "reinforce"},
+                           {"bc", "bc"}, {"dagger", "dagger"}}, "algorithm");
   v.section("net", c.net, "network");
   v.choice("optimizer", c.optimizer, {{"auto", "auto"}, {"adam", "adam"}, {"rmsprop", "rmsprop"}},
            "auto (Adam; RMSprop for a2c) | adam | rmsprop");
@@ -90,6 +103,17 @@ void visit_fields(AgentConfig& c, V& v) {
   v.field("normalize_reward", c.normalize_reward, "reward scaling by return std");
   v.field("clip_obs", c.clip_obs, "normalized observation clip", 0.f, 1e6f);
   v.field("clip_reward", c.clip_reward, "scaled reward clip", 0.f, 1e6f);
+  v.field("data", c.data, "bc: dataset file (drivelab collect)");
+  v.field("batch_size", c.batch_size, "bc: minibatch size", 1, 1 << 20);
+  v.field("epochs", c.epochs, "bc: most passes over the training episodes", 1, 100000);
+  v.field("val_fraction", c.val_fraction, "bc: episodes held out for validation", 0.f, 0.9f);
+  v.field("patience", c.patience, "bc: epochs without a better validation loss before stopping", 1, 100000);
+  v.field("obs_noise", c.obs_noise, "bc: Gaussian noise on normalized state observations", 0.f, 10.f);
+  v.field("shift_pad", c.shift_pad, "bc: random-shift padding of pixel observations (0 = off)", 0, 64);
+  v.field("init_from", c.init_from, "ppo: BC run folder or checkpoint to start from");
+  v.field("value_warmup", c.value_warmup, "ppo with init_from: critic-only updates first", 0, 1 << 20);
+  v.field("dagger_iterations", c.dagger_iterations, "dagger: rounds of expert-labelled learner rollouts", 0, 10000);
+  v.field("dagger_episodes", c.dagger_episodes, "dagger: learner episodes per round", 1, 100000);
 }
 
 template <class V>

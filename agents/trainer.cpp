@@ -14,13 +14,19 @@ namespace dl::agents {
 TrainResult train_ppo(const TrainJob& job);
 TrainResult train_a2c(const TrainJob& job);
 TrainResult train_reinforce(const TrainJob& job);
+TrainResult train_bc(const TrainJob& job);             // agents/bc.cpp
+TrainResult train_dagger(const TrainJob& job);         // agents/bc.cpp
+TrainResult train_ppo_from_init(const TrainJob& job);  // agents/bc.cpp: ppo with agent.init_from
 
 TrainResult train(const TrainJob& job) {
+  if (job.agent.algo == "ppo" && !job.agent.init_from.empty()) return train_ppo_from_init(job);
+  if (job.agent.algo == "bc") return train_bc(job);
+  if (job.agent.algo == "dagger") return train_dagger(job);
   if (job.agent.algo == "ppo") return train_ppo(job);
   if (job.agent.algo == "a2c") return train_a2c(job);
   if (job.agent.algo == "reinforce") return train_reinforce(job);
   throw std::runtime_error("agent.algo: unknown algorithm '" + job.agent.algo +
-                           "' (expected ppo, a2c or reinforce)");
+                           "' (expected ppo, a2c, reinforce, bc or dagger)");
 }
 
 namespace {

@@ -7,6 +7,7 @@
 
 #include "app/commands.h"
 #include "app/config.h"
+#include "app/data_commands.h"
 #include "app/viewer_commands.h"
 #include "app/sweep.h"
 
@@ -59,6 +60,8 @@ int run_cli(int argc, char** argv) {
   // returns it with the function that runs it. Add one line per command here.
   std::vector<CommandHook> hooks;
   // (hooks.push_back(add_xxx_command(app));)
+  hooks.push_back(add_collect_command(app));
+  hooks.push_back(add_dataset_command(app));
   hooks.push_back(add_watch_command(app));
   hooks.push_back(add_play_command(app));
   hooks.push_back(add_sweep_command(app));
