@@ -79,8 +79,15 @@ StepResult DrivingEnv::step(const float* action, void* obs, Info& info) {
   const sim::Action sim_action = to_sim_action(action);
   StepResult result;
   info = Info{};
-  for (int i = 0; i < config_.action_repeat && !result.terminated; ++i)
-    result.reward += physics_step(sim_action, result.terminated, info);
+  // CarRacing's step penalty is per frame the agent sees, i.e. per env step, whatever the action repeat.
+  result.reward = -config_.reward.step_penalty;
+  left_playfield_ = false;
+  for (int i = 0; i < config_.action_repeat && !result.terminated; ++i) {
+    const float reward = physics_step(sim_action, result.terminated, info);
+    // As CarRacing: leaving the playfield replaces the whole step's reward.
+    if (left_playfield_) result.reward = reward;
+    else result.reward += reward;
+  }
   fill_info(info);
   if (info.lap_complete) {
     // The sim starts counting the next lap at once; report the lap just finished.
@@ -104,7 +111,7 @@ float DrivingEnv::physics_step(const sim::Action& action, bool& terminated, Info
   const RewardConfig& r = config_.reward;
   const int tiles = std::max(1, world_->track().num_tiles());
   const int collisions = ego_collisions(events);
-  float reward = -r.step_penalty + r.tile_reward * static_cast<float>(events.new_tiles) / tiles;
+  float reward = r.tile_reward * static_cast<float>(events.new_tiles) / tiles;
   if (!events.on_road) reward -= r.offtrack_penalty;
   reward += r.speed_bonus * world_->car().speed_mps;
   reward -= r.collision_penalty * static_cast<float>(collisions);
@@ -119,6 +126,7 @@ float DrivingEnv::physics_step(const sim::Action& action, bool& terminated, Info
   if (events.off_playfield) {
     // As CarRacing: leaving the playfield replaces the step's reward.
     reward = r.off_playfield;
+    left_playfield_ = true;
     terminated = true;
   }
   return reward;

@@ -155,8 +155,13 @@ void check_overlap(const Track& t) {
 
 TrackParams track_preset(TrackPreset preset) {
   TrackParams p;
+  // Preset tracks are 340-400 m long: a lap at a competent 10-20 m/s fits in the envs' 40 s episodes
+  // (1000 steps of 2 physics steps), so CarRacing's 900 "solved" bar means what it means there: finish
+  // the lap inside the time limit. TrackParams' own defaults (radius 150 m) stay for custom tracks.
+  p.radius_m = 60;
   switch (preset) {
     case TrackPreset::easy:
+      p.radius_m = 55;
       p.checkpoints = 8;
       p.radius_noise = 0.15f;
       p.angle_noise = 0.3f;
@@ -166,6 +171,7 @@ TrackParams track_preset(TrackPreset preset) {
     case TrackPreset::medium:
       break;
     case TrackPreset::hard:
+      p.radius_m = 65;
       p.checkpoints = 15;
       p.radius_noise = 0.4f;
       p.angle_noise = 0.6f;

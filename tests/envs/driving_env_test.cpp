@@ -94,7 +94,7 @@ TEST_CASE("a lane keeper completes a lap and collects the tile reward and a lap 
       CHECK(r.info.lap_progress == 1.0f);
       CHECK(tile_reward == Approx(1000).epsilon(0.01));
       CHECK(r.info.episode_lap_complete);
-      CHECK(r.info.episode_lap_time_s == Approx(r.info.episode_length * c.dt_s));
+      CHECK(r.info.episode_lap_time_s == Approx(r.info.episode_length * c.dt_s * c.action_repeat));
       return;
     }
   }
@@ -163,6 +163,7 @@ TEST_CASE("track files replace procedural tracks", "[envs][tracks]") {
 
 TEST_CASE("action repeat equals repeating the action at the agent level", "[envs][wrappers]") {
   EnvConfig once = config_for("track");
+  once.action_repeat = 1;
   EnvConfig repeated = once;
   repeated.action_repeat = 4;
   DrivingEnv a(once), b(repeated);
@@ -175,7 +176,8 @@ TEST_CASE("action repeat equals repeating the action at the agent level", "[envs
     float reward_a = 0;
     for (int i = 0; i < 4; ++i) reward_a += a.step(action, obs_a.data(), info).reward;
     const float reward_b = b.step(action, obs_b.data(), info).reward;
-    CHECK(reward_a == reward_b);
+    // The step penalty is per env step: the repeated env pays it once, not four times.
+    CHECK(reward_a + 3 * once.reward.step_penalty == Approx(reward_b).margin(1e-4));
     CHECK(obs_a == obs_b);
   }
 }
