@@ -156,3 +156,20 @@ TEST_CASE("PPO from a BC run starts from its actor and warms up only the critic"
   REQUIRE(ppo_norm.size() == bc_norm.size());
   CHECK(ppo_norm[0] > bc_norm[0]);  // count: the BC data plus the warm-up's observations
 }
+
+TEST_CASE("DAgger adds expert-labelled learner episodes each round", "[agents][bc]") {
+  TempFolder tmp;
+  const std::string dataset = collect_expert(tmp.path, 4);
+  RecordingSink sink;
+  agents::TrainJob job = bc_job(dataset, tmp.path / "run", &sink);
+  job.agent.algo = "dagger";
+  job.agent.epochs = 2;
+  job.agent.dagger_iterations = 2;
+  job.agent.dagger_episodes = 2;
+  agents::train(job);
+  // Two rounds of two 150-step episodes, each refit for two epochs after the initial fit.
+  CHECK(sink.values["charts/dagger_labelled_steps"] == std::vector<double>{300, 300});
+  CHECK(sink.values["charts/dagger_beta"] == std::vector<double>{0.5, 0.25});
+  CHECK(sink.values["losses/bc_val"].size() == 6);
+  CHECK(fs::exists(tmp.path / "run" / "checkpoints" / "best.pt"));
+}
