@@ -26,7 +26,7 @@ ExpertParams weak_expert_params() {
   p.lookahead_base_m = 2.5f;
   p.lookahead_per_mps = 0.08f;
   p.lookahead_max_m = 8;
-  p.lateral_grip_use = 1.1f;
+  p.lateral_grip_use = 1.4f;
   p.braking_grip_use = 0.8f;
   return p;
 }
