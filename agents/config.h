@@ -18,7 +18,7 @@ struct NetConfig {
 };
 
 struct AgentConfig {
-  std::string algo = "ppo";        // ppo | a2c | reinforce | bc | dagger
+  std::string algo = "ppo";        // ppo | a2c | reinforce | bc | dagger | decision_transformer
   NetConfig net;
   std::string optimizer = "auto";  // auto (Adam; RMSprop for a2c) | adam | rmsprop
   float learning_rate = 3e-4f;
@@ -51,6 +51,14 @@ struct AgentConfig {
   int value_warmup = 0;            // ppo with init_from: first updates train only the critic
   int dagger_iterations = 4;       // dagger: rounds of learner rollouts labelled by the expert
   int dagger_episodes = 8;         // dagger: learner episodes per round
+  // Decision Transformer (algo: decision_transformer, agents/decision_transformer.h); reads `data` and
+  // `batch_size` above.
+  int context_length = 20;         // dt: steps the model sees (3 tokens each)
+  int d_model = 128;               // dt: transformer width
+  int n_heads = 4;                 // dt: attention heads (d_model must be a multiple)
+  int n_layers = 3;                // dt: transformer blocks
+  float target_return = 0.0f;      // dt: return asked for at evaluation (0 = best return in the data)
+  int gradient_steps = 20000;      // dt: optimizer steps (train.eval_every/checkpoint_every count these)
 };
 
 struct TrainConfig {
@@ -81,7 +89,8 @@ void visit_fields(NetConfig& c, V& v) {
 template <class V>
 void visit_fields(AgentConfig& c, V& v) {
   v.choice("algo", c.algo, {{"ppo", "ppo"}, {"a2c", "a2c"}, {"reinforce", "reinforce"},
-                           {"bc", "bc"}, {"dagger", "dagger"}}, "algorithm");
+                           {"bc", "bc"}, {"dagger", "dagger"},
+                           {"decision_transformer", "decision_transformer"}}, "algorithm");
   v.section("net", c.net, "network");
   v.choice("optimizer", c.optimizer, {{"auto", "auto"}, {"adam", "adam"}, {"rmsprop", "rmsprop"}},
            "auto (Adam; RMSprop for a2c) | adam | rmsprop");
@@ -114,6 +123,13 @@ void visit_fields(AgentConfig& c, V& v) {
   v.field("value_warmup", c.value_warmup, "ppo with init_from: critic-only updates first", 0, 1 << 20);
   v.field("dagger_iterations", c.dagger_iterations, "dagger: rounds of expert-labelled learner rollouts", 0, 10000);
   v.field("dagger_episodes", c.dagger_episodes, "dagger: learner episodes per round", 1, 100000);
+  v.field("context_length", c.context_length, "dt: steps of context (K)", 1, 4096);
+  v.field("d_model", c.d_model, "dt: transformer width", 4, 8192);
+  v.field("n_heads", c.n_heads, "dt: attention heads (divide d_model)", 1, 256);
+  v.field("n_layers", c.n_layers, "dt: transformer blocks", 1, 256);
+  v.field("target_return", c.target_return, "dt: return asked for at evaluation (0 = best in the data)",
+          -1e9f, 1e9f);
+  v.field("gradient_steps", c.gradient_steps, "dt: optimizer steps", 1, 1 << 30);
 }
 
 template <class V>

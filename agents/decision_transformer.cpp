@@ -376,4 +376,134 @@ DTCheckpoint read_dt_checkpoint(const std::string& path) {
   return c;
 }
 
+// ---- training (agent.algo: decision_transformer) ----------------------------------------------------------
+
+namespace {
+
+// The DT paper's regularisation: dropout 0.1 and a little weight decay, with a linear warm-up of the
+// learning rate (a transformer's first Adam steps are otherwise large enough to derail it).
+constexpr double kDropout = 0.1;
+constexpr double kWeightDecay = 1e-4;
+constexpr int64_t kMaxWarmupSteps = 1000;
+// Metric rows per run: losses are averaged over this many equal spans of the gradient steps.
+constexpr int64_t kLogRows = 100;
+
+bool crossed(int64_t every, int64_t step) { return every > 0 && step % every == 0; }
+
+}  // namespace
+
+TrainResult train_decision_transformer(const TrainJob& job) {
+  const AgentConfig& cfg = job.agent;
+  Stopwatch wall;
+  if (job.resume) throw std::runtime_error("decision_transformer: --resume is not supported (offline runs restart)");
+  if (cfg.data.empty())
+    throw std::runtime_error("agent.data: the decision transformer trains offline from a dataset "
+                             "(drivelab collect --out FILE)");
+  data::DatasetSpec spec;
+  std::vector<data::Episode> episodes;
+  try {
+    episodes = data::read_all(cfg.data, &spec);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("agent.data: ") + e.what());
+  }
+  const EnvFactory factory = env_factory_or_default(job.env_factory);
+  {
+    const auto probe = factory(job.env, 0);
+    data::DatasetSpec env_spec;
+    env_spec.observation = probe->observation_spec();
+    env_spec.action = probe->action_spec();
+    if (const auto why = data::spec_mismatch(spec, env_spec); !why.empty())
+      throw std::runtime_error("agent.data: " + cfg.data + " does not fit env '" + job.env.id + "': " + why);
+  }
+  std::unique_ptr<DTDataset> dataset;
+  try {
+    dataset = std::make_unique<DTDataset>(episodes, spec);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error("agent.data: " + cfg.data + ": " + e.what());
+  }
+  episodes.clear();
+
+  // Batches of 3K-token sequences keep every core busy, as a CNN policy's do (MLPs are run on one).
+  set_torch_threads(job.train.torch_threads, /*image_policy=*/true);
+  torch::manual_seed(job.train.seed);
+  const torch::Device device = resolve_device(job.train.device);
+  DecisionTransformerOptions options;
+  options.context_length = cfg.context_length;
+  options.max_timestep = std::max<int64_t>(job.env.max_steps, dataset->longest_episode()) + 1;
+  options.transformer.d_model = cfg.d_model;
+  options.transformer.n_heads = cfg.n_heads;
+  options.transformer.n_layers = cfg.n_layers;
+  options.transformer.dropout = kDropout;
+  options.transformer.max_distance = kTokensPerStep * cfg.context_length;
+  DecisionTransformer model(dataset->state_dim(), spec.action, options);
+  model->to(device);
+  torch::optim::AdamW optimizer(model->parameters(),
+                                torch::optim::AdamWOptions(cfg.learning_rate).weight_decay(kWeightDecay));
+  DTRuntime runtime{dataset->state_mean, dataset->state_std, dataset->rtg_scale,
+                    cfg.target_return != 0 ? static_cast<double>(cfg.target_return) : dataset->best_return};
+
+  const int64_t steps = cfg.gradient_steps;
+  const int64_t warmup = std::min(kMaxWarmupSteps, std::max<int64_t>(1, steps / 10));
+  const int64_t log_every = std::max<int64_t>(1, steps / kLogRows);
+  std::mt19937_64 rng(job.train.seed);
+  envs::EnvConfig test_env = job.env;
+  test_env.tracks = "test";
+  TrainResult result;
+  bool has_best = false;
+  double loss_sum = 0;
+  int64_t loss_count = 0;
+  auto checkpoint = [&](const std::string& name) {
+    if (job.run_dir.empty()) return;
+    save_dt_checkpoint((fs::path(job.run_dir) / "checkpoints" / name).string(), model, runtime, job.env, cfg,
+                       job.train, spec.action);
+  };
+  for (int64_t step = 1; step <= steps; ++step) {
+    const double lr = cfg.learning_rate * std::min(1.0, static_cast<double>(step) / static_cast<double>(warmup));
+    for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
+    const auto batch = dataset->sample(cfg.batch_size, options.context_length, options.max_timestep, rng);
+    const auto loss = model->loss(batch.to(device));
+    optimizer.zero_grad();
+    loss.backward();
+    if (cfg.max_grad_norm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), cfg.max_grad_norm);
+    optimizer.step();
+    const double value = loss.item<double>();
+    if (!std::isfinite(value))
+      throw std::runtime_error("losses/dt_action is " + std::to_string(value) + " at gradient step " +
+                               std::to_string(step) + ": training stopped. Try a lower learning rate.");
+    loss_sum += value;
+    ++loss_count;
+
+    const bool last = step == steps;
+    if (job.metrics && (step % log_every == 0 || last)) {
+      job.metrics->scalar(step, spec.action.discrete ? "losses/dt_cross_entropy" : "losses/dt_action_mse",
+                          loss_sum / static_cast<double>(loss_count));
+      job.metrics->scalar(step, "charts/learning_rate", lr);
+      loss_sum = 0;
+      loss_count = 0;
+    }
+    if (job.train.eval_episodes > 0 && (crossed(job.train.eval_every, step) || last)) {
+      const EvalResult r = run_dt_episodes(model, runtime, test_env, job.env_factory, job.train.eval_episodes,
+                                           job.train.seed + kEvalSeedOffset, device, job.train.num_threads);
+      double mean = 0;
+      for (double x : r.returns) mean += x;
+      mean /= static_cast<double>(std::max<size_t>(1, r.returns.size()));
+      result.final_eval_return = mean;
+      if (job.metrics) {
+        job.metrics->scalar(step, "eval/return_mean", mean);
+        job.metrics->scalar(step, "eval/laps", r.laps_completed);
+      }
+      if (!has_best || mean > result.best_eval_return) {
+        has_best = true;
+        result.best_eval_return = mean;
+        checkpoint("best.pt");
+      }
+    }
+    if (crossed(job.train.checkpoint_every, step) || last) checkpoint("latest.pt");
+    if (job.metrics && (step % log_every == 0 || last)) job.metrics->end_update(step, steps);
+  }
+  result.steps = steps;
+  result.wall_s = wall.seconds();
+  return result;
+}
+
 }  // namespace dl::agents

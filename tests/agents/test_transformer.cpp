@@ -405,3 +405,69 @@ TEST_CASE("DT trained on mixed-quality point-mass data, asked for the best retur
   // Nearer the expert's return than the random driver's.
   CHECK(mean > 0.5 * (random_return + expert_return));
 }
+
+TEST_CASE("agent.algo decision_transformer trains from a DLDS file through train() and writes checkpoints",
+          "[dt]") {
+  OneTorchThread one_thread;
+  const auto dir = std::filesystem::temp_directory_path() / "drivelab_test_dt_run";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  dl::envs::EnvConfig env;
+  env.max_steps = 30;
+  dl::testing::PointMass pm(env);
+  dl::data::DatasetSpec spec;
+  spec.observation = pm.observation_spec();
+  spec.action = pm.action_spec();
+  spec.env_id = "point-mass";
+  const std::string path = (dir / "expert.dlds").string();
+  {
+    dl::data::DatasetWriter writer(path, spec);
+    for (int i = 0; i < 10; ++i) {
+      float obs[2];
+      dl::envs::Info info;
+      pm.reset(50 + i, obs, info);
+      dl::data::EpisodeMeta meta;
+      meta.policy = "expert";
+      meta.env_id = "point-mass";
+      meta.seed = 50 + i;
+      writer.begin_episode(obs, meta);
+      for (;;) {
+        float a = std::clamp(-3.f * obs[0], -1.f, 1.f);
+        const auto r = pm.step(&a, obs, info);
+        writer.step(&a, r.reward, r.terminated, r.truncated, obs);
+        if (r.terminated || r.truncated) break;
+      }
+      writer.end_episode(0);
+    }
+    writer.close();
+  }
+  TrainJob job;
+  job.env = env;
+  job.agent.algo = "decision_transformer";
+  job.agent.data = path;
+  job.agent.context_length = 5;
+  job.agent.d_model = 32;
+  job.agent.n_heads = 4;
+  job.agent.n_layers = 1;
+  job.agent.gradient_steps = 60;
+  job.agent.batch_size = 16;
+  job.agent.learning_rate = 1e-3f;
+  job.train.eval_episodes = 4;
+  job.train.device = "cpu";
+  job.train.torch_threads = 1;
+  job.train.num_threads = 1;
+  job.run_dir = (dir / "run").string();
+  job.env_factory = dl::testing::point_mass_factory();
+  dl::testing::RecordingSink sink;
+  job.metrics = &sink;
+  const auto result = train(job);
+  CHECK(result.steps == 60);
+  const auto losses = sink.values("losses/dt_action_mse");
+  REQUIRE(losses.size() >= 2);
+  CHECK(losses.back() < losses.front());
+  CHECK(sink.values("eval/return_mean").size() == 1);
+  const auto checkpoint = read_dt_checkpoint((dir / "run" / "checkpoints" / "latest.pt").string());
+  CHECK(checkpoint.agent.context_length == 5);
+  CHECK(std::filesystem::exists(dir / "run" / "checkpoints" / "best.pt"));
+  std::filesystem::remove_all(dir);
+}
