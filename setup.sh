@@ -88,6 +88,9 @@ cmake_args=(-S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release)
 if [ ! -f "$BUILD_DIR/build.ninja" ] || [ -n "$torch_prefix" ]; then
   cmake "${cmake_args[@]}" >/dev/null
 fi
+# ccache keys on the compiler's arguments, which hold absolute include paths; a base dir makes them
+# relative, so a fresh clone elsewhere (as CI makes) reuses the cache.
+export CCACHE_BASEDIR="$here"
 jobs=${DRIVELAB_JOBS:-$(nproc)}
 log "building ($jobs jobs)"
 cmake --build "$BUILD_DIR" -j "$jobs"

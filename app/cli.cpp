@@ -1,6 +1,7 @@
 // drivelab/app: the command line (CLI11). Parsing only; the work is in cmd_*.cpp.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -66,6 +67,18 @@ int run_cli(int argc, char** argv) {
   hooks.push_back(add_play_command(app));
   hooks.push_back(add_sweep_command(app));
 
+  // CLI11 would only say "a subcommand is required" for `drivelab fly`: name the word and the nearest command.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      std::string msg = "drivelab: unknown command '" + std::string(argv[1]) + "'";
+      const std::string near = nearest_key(argv[1], names);
+      if (!near.empty()) msg += " (did you mean '" + near + "'?)";
+      std::fprintf(stderr, "%s\nRun `drivelab --help` for the commands.\n", msg.c_str());
+      return kExitBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
