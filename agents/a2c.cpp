@@ -19,7 +19,6 @@ TrainResult train_a2c(const TrainJob& job) {
   Session session(job, "a2c", T);
   session.start(session.make_optimizer("rmsprop", /*adam_eps=*/1e-5));
   auto& policy = session.policy;
-  auto& optimizer = *session.optimizer;
   const auto device = session.device;
 
   while (!session.done()) {
@@ -41,10 +40,7 @@ TrainResult train_a2c(const TrainJob& job) {
     auto entropy = eval.entropy.mean();
     auto loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss;
 
-    session.zero_grad();
-    loss.backward();
-    session.clip_grad_norm(cfg.max_grad_norm);
-    optimizer.step();
+    session.gradient_step(loss, cfg.max_grad_norm);
 
     session.scalar("charts/learning_rate", lr);
     session.scalar("losses/policy", pg_loss.item<double>());

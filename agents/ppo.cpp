@@ -26,7 +26,6 @@ TrainResult train_ppo(const TrainJob& job) {
   Session session(job, "ppo", T);
   session.start(session.make_optimizer("adam", /*adam_eps=*/1e-5));  // eps 1e-5: a PPO implementation detail
   auto& policy = session.policy;
-  auto& optimizer = *session.optimizer;
   const auto device = session.device;
 
   while (!session.done()) {
@@ -90,10 +89,7 @@ TrainResult train_ppo(const TrainJob& job) {
         auto entropy = eval.entropy.mean();
         auto loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss;
 
-        session.zero_grad();
-        loss.backward();
-        session.clip_grad_norm(cfg.max_grad_norm);
-        optimizer.step();
+        session.gradient_step(loss, cfg.max_grad_norm);
 
         sums += torch::stack({pg_loss.detach(), v_loss.detach(), entropy.detach(), approx_kl, old_approx_kl,
                               clipfrac});

@@ -20,7 +20,6 @@ TrainResult train_reinforce(const TrainJob& job) {
   Session session(job, "reinforce", max_episode_steps);
   session.start(session.make_optimizer("adam", /*adam_eps=*/1e-8));
   auto& policy = session.policy;
-  auto& optimizer = *session.optimizer;
   const auto device = session.device;
 
   while (!session.done()) {
@@ -50,10 +49,7 @@ TrainResult train_reinforce(const TrainJob& job) {
     auto entropy = (eval.entropy * valid).sum() / count;
     auto loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss;
 
-    session.zero_grad();
-    loss.backward();
-    session.clip_grad_norm(cfg.max_grad_norm);
-    optimizer.step();
+    session.gradient_step(loss, cfg.max_grad_norm);
 
     session.scalar("charts/learning_rate", lr);
     session.scalar("losses/policy", pg_loss.item<double>());

@@ -28,6 +28,9 @@ class Session {
   std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::string& fallback, double adam_eps);
   void zero_grad();
   void clip_grad_norm(double max_norm);  // no-op when max_norm <= 0
+  // One gradient step on `loss`: zero the flat gradients, backward, clip, optimizer step. The algorithms
+  // call this rather than the three pieces, so none can reach the optimizer's own zero_grad().
+  void gradient_step(const torch::Tensor& loss, double max_grad_norm);
   // Takes the optimizer, resumes from run_dir/checkpoints/latest.pt when the job asks, resets the envs.
   void start(std::unique_ptr<torch::optim::Optimizer> optimizer);
 

@@ -93,6 +93,13 @@ void Session::flatten_parameters() {
 
 void Session::zero_grad() { flat_grads_.zero_(); }
 
+void Session::gradient_step(const torch::Tensor& loss, double max_grad_norm) {
+  zero_grad();
+  loss.backward();
+  clip_grad_norm(max_grad_norm);
+  optimizer->step();
+}
+
 void Session::clip_grad_norm(double max_norm) {
   if (max_norm <= 0) return;
   torch::NoGradGuard no_grad;
