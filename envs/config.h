@@ -116,6 +116,8 @@ struct EnvConfig {
   std::string tracks = "train";      // train | test: disjoint track-seed sets
   int num_tracks = 0;                // >0: draw from a fixed pool of this many train tracks
   std::string track_files;           // a track file or a folder of them (instead of procedural tracks)
+  std::string track_source = "procedural";  // procedural | gan:PATH (train tracks from a generator file)
+  float generated_fraction = 1.0f;   // gan: share of train episodes on generated tracks (rest procedural)
   std::string action = "continuous"; // continuous | discrete
   int max_steps = 1000;              // time limit (truncation)
   int action_repeat = 1;
@@ -168,6 +170,8 @@ void visit_fields(EnvConfig& c, V& v) {
   v.choice("tracks", c.tracks, {{"train", "train"}, {"test", "test"}}, "track-seed set");
   v.field("num_tracks", c.num_tracks, "fixed pool of train tracks (0 = unlimited)", 0, 1 << 30);
   v.field("track_files", c.track_files, "track file or folder (instead of procedural tracks)");
+  v.field("track_source", c.track_source, "procedural | gan:PATH: train tracks from a track generator file");
+  v.field("generated_fraction", c.generated_fraction, "gan: share of train episodes on generated tracks", 0.f, 1.f);
   v.choice("action", c.action, {{"continuous", "continuous"}, {"discrete", "discrete"}}, "action space");
   v.field("max_steps", c.max_steps, "time limit in env steps (truncation)", 1, 1 << 30);
   v.field("action_repeat", c.action_repeat, "physics steps per env step", 1, 64);

@@ -66,7 +66,8 @@ void DrivingEnv::reset(uint64_t seed, void* obs, Info& info) {
     world_->reset(rng_.next_u64(), track);
   } else {
     const uint64_t track_id = tracks_.next_id(rng_);
-    world_->reset(rng_.next_u64(), track_id);
+    if (const sim::Track* generated = tracks_.generated(track_id, rng_)) world_->reset(rng_.next_u64(), *generated);
+    else world_->reset(rng_.next_u64(), track_id);
   }
   started_ = true;
   info = Info{};
