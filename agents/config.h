@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "agents/track_gan_config.h"
+
 namespace dl::agents {
 
 struct NetConfig {
@@ -59,6 +61,7 @@ struct AgentConfig {
   int n_layers = 3;                // dt: transformer blocks
   float target_return = 0.0f;      // dt: return asked for at evaluation (0 = best return in the data)
   int gradient_steps = 20000;      // dt: optimizer steps (train.eval_every/checkpoint_every count these)
+  TrackGanConfig gan;              // track_gan: WGAN-GP track generator (agents/track_gan_config.h)
 };
 
 struct TrainConfig {
@@ -90,7 +93,8 @@ template <class V>
 void visit_fields(AgentConfig& c, V& v) {
   v.choice("algo", c.algo, {{"ppo", "ppo"}, {"a2c", "a2c"}, {"reinforce", "reinforce"},
                            {"bc", "bc"}, {"dagger", "dagger"},
-                           {"decision_transformer", "decision_transformer"}}, "algorithm");
+                           {"decision_transformer", "decision_transformer"}, {"track_gan", "track_gan"}},
+           "algorithm");
   v.section("net", c.net, "network");
   v.choice("optimizer", c.optimizer, {{"auto", "auto"}, {"adam", "adam"}, {"rmsprop", "rmsprop"}},
            "auto (Adam; RMSprop for a2c) | adam | rmsprop");
@@ -130,6 +134,7 @@ void visit_fields(AgentConfig& c, V& v) {
   v.field("target_return", c.target_return, "dt: return asked for at evaluation (0 = best in the data)",
           -1e9f, 1e9f);
   v.field("gradient_steps", c.gradient_steps, "dt: optimizer steps", 1, 1 << 30);
+  v.section("gan", c.gan, "track_gan: WGAN-GP track generator");
 }
 
 template <class V>

@@ -71,7 +71,7 @@ int cmd_train(const TrainArgs& args) {
   }
   // A short GIF of the final policy on an unseen track, so a run folder shows what was learned.
   const fs::path latest = fs::path(run_dir) / "checkpoints" / "latest.pt";
-  if (args.video && fs::exists(latest)) {
+  if (args.video && config.agent.algo != "track_gan" && fs::exists(latest)) {  // a GAN has no policy to film
     try {
       write_policy_gif(latest.string(), (fs::path(run_dir) / "final_policy.gif").string(), 300);
     } catch (const std::exception& e) {
