@@ -10,6 +10,7 @@
 #include "app/metrics.h"
 #include "app/plot.h"
 #include "app/rollout_video.h"
+#include "app/track_commands.h"
 
 namespace fs = std::filesystem;
 
@@ -65,7 +66,8 @@ int cmd_train(const TrainArgs& args) {
 
   const std::string title = config.env.id + " / " + config.agent.algo + " / seed " + std::to_string(config.train.seed);
   try {
-    plot_learning_curve(metrics.rows(), title, (fs::path(run_dir) / "learning_curve.png").string());
+    if (config.agent.algo == "track_gan") plot_gan_curve(metrics.rows(), title, (fs::path(run_dir) / "learning_curve.png").string());
+    else plot_learning_curve(metrics.rows(), title, (fs::path(run_dir) / "learning_curve.png").string());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "drivelab: no learning curve: %s\n", e.what());
   }

@@ -66,7 +66,8 @@ double perimeter(const std::vector<Vec2>& poly) {
 // the last is where the loop ends (the start again, when it closes).
 std::vector<Vec2> integrate(const std::vector<float>& angles, float edge_m) {
   std::vector<Vec2> p(angles.size() + 1);
-  double heading = 0;
+  // Edge 0 heads up (+y), as a procedural track leaves its point 0, so pictures of both look alike.
+  double heading = kTwoPi / 4 - angles[0];
   for (size_t k = 0; k < angles.size(); ++k) {
     heading += angles[k];
     p[k + 1] = p[k] + Vec2{static_cast<float>(std::cos(heading)), static_cast<float>(std::sin(heading))} * edge_m;
