@@ -169,8 +169,10 @@ struct GanEval {
 
 // Generated tracks 0 .. n-1 exactly as an env with track_source gan:... would draw them (first latent
 // draw only), decoded with and without repair; and how far generated feature statistics are from the data
-// (in standardized units: mean |feature mean| + mean |feature std - 1|).
-GanEval evaluate_generator(const envs::TrackGenerator& g, Wgan& wgan, int n, const sim::TrackParams& params) {
+// (in standardized units: mean |feature mean| + mean |feature std - 1| over generated ids
+// 0 .. kFeatureGapSamples-1). Everything runs through the exported generator and its own latent stream, so
+// evaluating never draws from torch's RNG and the training run does not depend on train.eval_every.
+GanEval evaluate_generator(const envs::TrackGenerator& g, const ShapeData& data, int n, const sim::TrackParams& params) {
   GanEval e;
   envs::DecodeOptions raw;
   raw.repair = false;
@@ -188,7 +190,14 @@ GanEval evaluate_generator(const envs::TrackGenerator& g, Wgan& wgan, int n, con
   e.validity = static_cast<double>(valid) / n;
   e.validity_raw = static_cast<double>(valid_raw) / n;
   e.repair_passes = valid > 0 ? passes / valid : 0;
-  const auto fake = wgan.generate(kFeatureGapSamples).to(torch::kCPU);
+  const size_t dim = data.mean.size();
+  std::vector<float> flat;
+  flat.reserve(kFeatureGapSamples * dim);
+  for (int64_t id = 0; id < kFeatureGapSamples; ++id) {
+    const auto values = g.forward(g.latent(static_cast<uint64_t>(id), 0));
+    for (size_t j = 0; j < dim; ++j) flat.push_back((values[j] - data.mean[j]) / data.scale[j]);
+  }
+  const auto fake = torch::from_blob(flat.data(), {kFeatureGapSamples, static_cast<int64_t>(dim)}, torch::kFloat32);
   e.feature_gap = (fake.mean(0).abs().mean() + (fake.std(0) - 1).abs().mean()).item<double>();
   return e;
 }
@@ -335,7 +344,7 @@ TrainResult train_track_gan(const TrainJob& job) {
     }
     if (crossed(job.train.eval_every, step) || last) {
       const auto g = wgan.export_generator(cfg.shape_samples, data.mean, data.scale, note);
-      const GanEval e = evaluate_generator(g, wgan, cfg.eval_tracks, job.env.track);
+      const GanEval e = evaluate_generator(g, data, cfg.eval_tracks, job.env.track);
       result.final_eval_return = e.validity;
       result.best_eval_return = std::max(result.best_eval_return, e.validity);
       if (job.metrics) {
