@@ -7,7 +7,8 @@
 //   collect     rollouts.dlds   noisy-expert, weak-expert and random episodes (data/collect.h)
 //   vae         vae.pt          + vae_reconstructions.png (held-out frames above, reconstructions below)
 //   mdnrnn      mdnrnn.pt       + dream.gif (a held-out episode's real frames left, the MDN-RNN's dream of
-//                                 the same actions right, decoded by the VAE)
+//                                 the same actions right, decoded by the VAE) and dream.png (8 of them,
+//                                 real above, dreamed below)
 //   controller  controller.pt   + controller_test.gif (the controller on a test track, its 64x64 view)
 //
 // The controller is trained by CMA-ES in the REAL env: each generation, popsize x rollouts_per_candidate
@@ -60,7 +61,7 @@ struct Clock {
 
 struct StagePaths {
   fs::path dir;
-  std::string rollouts, vae, mdnrnn, controller, reconstructions, dream, controller_gif;
+  std::string rollouts, vae, mdnrnn, controller, reconstructions, dream, dream_still, controller_gif;
   explicit StagePaths(const std::string& run_dir) : dir(fs::path(run_dir) / "world_model") {
     rollouts = (dir / "rollouts.dlds").string();
     vae = (dir / "vae.pt").string();
@@ -68,6 +69,7 @@ struct StagePaths {
     controller = (dir / "controller.pt").string();
     reconstructions = (dir / "vae_reconstructions.png").string();
     dream = (dir / "dream.gif").string();
+    dream_still = (dir / "dream.png").string();
     controller_gif = (dir / "controller_test.gif").string();
   }
 };
@@ -354,7 +356,7 @@ MDNLoss mdn_loss(MDNRNN& rnn, const Windows& w, const WorldModelConfig& c, torch
 }
 
 void write_dream(MDNRNN& rnn, ConvVAE& vae, const data::Episode& episode, double temperature, int action_dim,
-                 const std::string& path, torch::Device device) {
+                 const std::string& path, const std::string& still_path, torch::Device device) {
   torch::NoGradGuard no_grad;
   rnn->eval();
   vae->eval();
@@ -379,6 +381,10 @@ void write_dream(MDNRNN& rnn, ConvVAE& vae, const data::Episode& episode, double
     gif.add_frame(tile({torch::cat({real_frames.narrow(0, t, 1), dream_frames.narrow(0, t, 1)})}));
   }
   gif.finish();
+  // The same as a still: every (steps / 8)-th frame, real above, dreamed below.
+  const auto pick = torch::linspace(0, static_cast<double>(steps), std::min<int64_t>(kReconstructionColumns, steps + 1))
+                        .round().to(torch::kLong).to(device);
+  video::write_image(tile({real_frames.index_select(0, pick), dream_frames.index_select(0, pick)}), still_path);
 }
 
 void stage_mdnrnn(const TrainJob& job, const StagePaths& paths, StageMetrics& metrics, ConvVAE& vae,
@@ -435,7 +441,7 @@ void stage_mdnrnn(const TrainJob& job, const StagePaths& paths, StageMetrics& me
   size_t longest = 0;
   for (size_t e = 1; e < data.validation.size(); ++e)
     if (data.validation[e].length() > data.validation[longest].length()) longest = e;
-  write_dream(rnn, vae, data.validation[longest], c.temperature, action_dim, paths.dream, device);
+  write_dream(rnn, vae, data.validation[longest], c.temperature, action_dim, paths.dream, paths.dream_still, device);
   save_mdnrnn(paths.mdnrnn, rnn);
 }
 

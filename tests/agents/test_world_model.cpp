@@ -212,7 +212,7 @@ TEST_CASE("world model stages write their files and are skipped when the files e
   RecordingSink first;
   const auto r1 = agents::train(tiny_job(dir.path.string(), &first));
   for (const char* f : {"rollouts.dlds", "vae.pt", "mdnrnn.pt", "controller.pt", "vae_reconstructions.png",
-                        "dream.gif", "controller_test.gif"})
+                        "dream.gif", "dream.png", "controller_test.gif"})
     CHECK(fs::exists(wm / f));
   for (const char* name : {"losses/vae_recon", "losses/vae_kl", "losses/mdn_nll", "cmaes/best", "cmaes/mean",
                            "eval/return_mean", "time/stage_vae_s", "time/stage_controller_s"})
