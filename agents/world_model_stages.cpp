@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <random>
 #include <stdexcept>
+#include <thread>
 
 #include "agents/cmaes.h"
 #include "agents/rollout.h"
@@ -324,10 +325,12 @@ Windows windows(const Sequences& s, const std::vector<std::pair<size_t, int64_t>
   const int64_t b = static_cast<int64_t>(starts.size());
   auto frame_index = torch::empty({b, length + 1}, torch::kLong);
   auto step_index = torch::empty({b, length}, torch::kLong);
+  int64_t* fi_out = frame_index.data_ptr<int64_t>();
+  int64_t* si_out = step_index.data_ptr<int64_t>();
   for (int64_t i = 0; i < b; ++i) {
     const auto [e, t] = starts[i];
-    for (int64_t j = 0; j <= length; ++j) frame_index[i][j] = s.frame_offset[e] + t + j;
-    for (int64_t j = 0; j < length; ++j) step_index[i][j] = s.step_offset[e] + t + j;
+    for (int64_t j = 0; j <= length; ++j) *fi_out++ = s.frame_offset[e] + t + j;
+    for (int64_t j = 0; j < length; ++j) *si_out++ = s.step_offset[e] + t + j;
   }
   const auto fi = frame_index.flatten(), si = step_index.flatten();
   const auto mu = s.mu.index_select(0, fi), logvar = s.logvar.index_select(0, fi);
@@ -496,6 +499,12 @@ std::vector<double> run_episodes(Agent& agent, envs::VectorEnv& vec, const torch
   return returns;
 }
 
+// train.num_threads, or one per core (never more threads than envs).
+int env_threads(const TrainJob& job, int envs) {
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return std::min(envs, job.train.num_threads > 0 ? job.train.num_threads : cores);
+}
+
 double mean_of(const std::vector<double>& v) {
   double s = 0;
   for (double x : v) s += x;
@@ -513,8 +522,7 @@ EvalOutcome evaluate_controller(const TrainJob& job, Agent& agent, const torch::
   test_env.tracks = "test";
   const int n = job.train.eval_episodes;
   const auto factory = env_factory_or_default(job.env_factory);
-  envs::VectorEnv vec([&](int i) { return factory(test_env, i); }, n,
-                      job.train.num_threads > 0 ? job.train.num_threads : n);
+  envs::VectorEnv vec([&](int i) { return factory(test_env, i); }, n, env_threads(job, n));
   EvalOutcome o;
   o.mean = mean_of(run_episodes(agent, vec, params.unsqueeze(0).expand({n, params.size(0)}).contiguous(),
                                 job.train.seed + kEvalSeedOffset, &o.laps, gif));
@@ -530,8 +538,7 @@ void stage_controller(const TrainJob& job, const StagePaths& paths, StageMetrics
   torch::set_num_threads(job.train.torch_threads > 0 ? job.train.torch_threads : 1);
   const auto factory = env_factory_or_default(job.env_factory);
   const int candidates = c.popsize, per = c.rollouts_per_candidate, n = candidates * per;
-  envs::VectorEnv vec([&](int i) { return factory(job.env, i); }, n,
-                      job.train.num_threads > 0 ? job.train.num_threads : std::min(n, 16));
+  envs::VectorEnv vec([&](int i) { return factory(job.env, i); }, n, env_threads(job, n));
   const auto& spec = vec.action_spec();
   vae->eval();
   rnn->eval();
