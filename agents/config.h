@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "agents/track_gan_config.h"
+#include "agents/world_model_config.h"
 
 namespace dl::agents {
 
@@ -20,7 +21,7 @@ struct NetConfig {
 };
 
 struct AgentConfig {
-  std::string algo = "ppo";        // ppo | a2c | reinforce | bc | dagger | decision_transformer
+  std::string algo = "ppo";        // ppo | a2c | reinforce | bc | dagger | decision_transformer | track_gan | world_model
   NetConfig net;
   std::string optimizer = "auto";  // auto (Adam; RMSprop for a2c) | adam | rmsprop
   float learning_rate = 3e-4f;
@@ -62,6 +63,7 @@ struct AgentConfig {
   float target_return = 0.0f;      // dt: return asked for at evaluation (0 = best return in the data)
   int gradient_steps = 20000;      // dt: optimizer steps (train.eval_every/checkpoint_every count these)
   TrackGanConfig gan;              // track_gan: WGAN-GP track generator (agents/track_gan_config.h)
+  WorldModelConfig world_model;    // world_model: stages, VAE, MDN-RNN, CMA-ES (agents/world_model.h)
 };
 
 struct TrainConfig {
@@ -93,8 +95,8 @@ template <class V>
 void visit_fields(AgentConfig& c, V& v) {
   v.choice("algo", c.algo, {{"ppo", "ppo"}, {"a2c", "a2c"}, {"reinforce", "reinforce"},
                            {"bc", "bc"}, {"dagger", "dagger"},
-                           {"decision_transformer", "decision_transformer"}, {"track_gan", "track_gan"}},
-           "algorithm");
+                           {"decision_transformer", "decision_transformer"}, {"track_gan", "track_gan"},
+                           {"world_model", "world_model"}}, "algorithm");
   v.section("net", c.net, "network");
   v.choice("optimizer", c.optimizer, {{"auto", "auto"}, {"adam", "adam"}, {"rmsprop", "rmsprop"}},
            "auto (Adam; RMSprop for a2c) | adam | rmsprop");
@@ -135,6 +137,7 @@ void visit_fields(AgentConfig& c, V& v) {
           -1e9f, 1e9f);
   v.field("gradient_steps", c.gradient_steps, "dt: optimizer steps", 1, 1 << 30);
   v.section("gan", c.gan, "track_gan: WGAN-GP track generator");
+  v.section("world_model", c.world_model, "world_model: VAE + MDN-RNN + CMA-ES controller");
 }
 
 template <class V>

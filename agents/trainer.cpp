@@ -19,6 +19,7 @@ TrainResult train_dagger(const TrainJob& job);         // agents/bc.cpp
 TrainResult train_ppo_from_init(const TrainJob& job);  // agents/bc.cpp: ppo with agent.init_from
 TrainResult train_decision_transformer(const TrainJob& job);  // agents/decision_transformer.cpp
 TrainResult train_track_gan(const TrainJob& job);             // agents/track_gan.cpp
+TrainResult train_world_model(const TrainJob& job);           // agents/world_model_stages.cpp
 
 TrainResult train(const TrainJob& job) {
   if (job.agent.algo == "ppo" && !job.agent.init_from.empty()) return train_ppo_from_init(job);
@@ -29,8 +30,9 @@ TrainResult train(const TrainJob& job) {
   if (job.agent.algo == "reinforce") return train_reinforce(job);
   if (job.agent.algo == "decision_transformer") return train_decision_transformer(job);
   if (job.agent.algo == "track_gan") return train_track_gan(job);
+  if (job.agent.algo == "world_model") return train_world_model(job);
   throw std::runtime_error("agent.algo: unknown algorithm '" + job.agent.algo +
-                           "' (expected ppo, a2c, reinforce, bc, dagger, decision_transformer or track_gan)");
+                           "' (expected ppo, a2c, reinforce, bc, dagger, decision_transformer, track_gan or world_model)");
 }
 
 namespace {
