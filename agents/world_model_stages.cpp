@@ -211,7 +211,8 @@ void stage_collect(const TrainJob& job, const StagePaths& paths, StageMetrics& m
   if (c.random_fraction + c.weak_fraction > 1)
     throw std::runtime_error("agent.world_model: random_fraction + weak_fraction must be at most 1");
   const data::CollectReport r = data::collect(job.env, expert, o, paths.rollouts);
-  metrics.scalar("charts/episodic_return", r.return_mean);
+  // Not charts/episodic_return: the learning curve is the controller's.
+  metrics.scalar("collect/return_mean", r.return_mean);
   metrics.scalar("collect/episodes", static_cast<double>(r.episodes));
   metrics.scalar("collect/steps", static_cast<double>(r.steps));
 }
