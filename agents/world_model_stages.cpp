@@ -211,7 +211,8 @@ void stage_collect(const TrainJob& job, const StagePaths& paths, StageMetrics& m
   if (c.random_fraction + c.weak_fraction > 1)
     throw std::runtime_error("agent.world_model: random_fraction + weak_fraction must be at most 1");
   const data::CollectReport r = data::collect(job.env, expert, o, paths.rollouts);
-  metrics.scalar("charts/episodic_return", r.return_mean);
+  // Not charts/episodic_return: the learning curve is the controller's.
+  metrics.scalar("collect/return_mean", r.return_mean);
   metrics.scalar("collect/episodes", static_cast<double>(r.episodes));
   metrics.scalar("collect/steps", static_cast<double>(r.steps));
 }
@@ -461,12 +462,14 @@ struct Agent {
 // Runs every env of `vec` until each has finished one episode, env i driven by params[i]. Returns the
 // episode returns (and laps); when `gif` is given, env 0's frames of its first episode go into it.
 std::vector<double> run_episodes(Agent& agent, envs::VectorEnv& vec, const torch::Tensor& params, uint64_t seed,
-                                 int* laps = nullptr, video::GifWriter* gif = nullptr) {
+                                 int* laps = nullptr, video::GifWriter* gif = nullptr,
+                                 std::vector<int>* lengths = nullptr) {
   torch::NoGradGuard no_grad;
   const int n = vec.num_envs();
   vec.reset(seed);
   auto state = agent.rnn->initial_state(n, agent.device);
   std::vector<double> returns(n, 0.0);
+  if (lengths) lengths->assign(n, 0);
   std::vector<bool> finished(n, false);
   int remaining = n, gif_frames = 0;
   const auto p = params.to(agent.device);
@@ -491,6 +494,7 @@ std::vector<double> run_episodes(Agent& agent, envs::VectorEnv& vec, const torch
       finished[i] = true;
       --remaining;
       returns[i] = infos[i].episode_return;
+      if (lengths) (*lengths)[i] = infos[i].episode_length;
       if (laps && infos[i].episode_lap_complete) ++*laps;
     }
     keep = keep.to(agent.device);
@@ -623,6 +627,38 @@ void check_mdnrnn(const MDNRNN& rnn, const WorldModelConfig& c, int action_dim, 
 }
 
 }  // namespace
+
+EvalResult evaluate_world_model(const std::string& run_dir, const envs::EnvConfig& env_in, const EvalOptions& options) {
+  const StagePaths paths(run_dir);
+  ConvVAE vae = load_vae(paths.vae);
+  MDNRNN rnn = load_mdnrnn(paths.mdnrnn);
+  const ControllerFile controller = load_controller(paths.controller);
+  if (controller.z_dim != vae->options().z_dim || (controller.hidden > 0 && controller.hidden != rnn->options().hidden))
+    throw std::runtime_error(paths.controller + ": does not fit " + paths.vae + " and " + paths.mdnrnn);
+  const torch::Device device = resolve_device(options.device);
+  torch::set_num_threads(1);  // as stage_controller
+  vae->to(device);
+  rnn->to(device);
+  vae->eval();
+  rnn->eval();
+  envs::EnvConfig env = env_in;
+  env.tracks = options.tracks;
+  const auto factory = env_factory_or_default(options.env_factory);
+  const int n = options.episodes;
+  EvalResult result;
+  if (n <= 0) return result;
+  envs::VectorEnv vec([&](int i) { return factory(env, i); }, n,
+                      std::min(n, options.num_threads > 0 ? options.num_threads
+                                                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))));
+  if (vec.action_spec().dim() != controller.action_dim)
+    throw std::runtime_error(paths.controller + ": " + std::to_string(controller.action_dim) + " actions, the env has " +
+                             std::to_string(vec.action_spec().dim()));
+  Agent agent{vae, rnn, controller.hidden > 0, torch::tensor(vec.action_spec().box.low).to(device),
+              torch::tensor(vec.action_spec().box.high).to(device), device};
+  const auto params = controller.params.unsqueeze(0).expand({n, controller.params.size(0)}).contiguous();
+  result.returns = run_episodes(agent, vec, params, options.seed, &result.laps_completed, nullptr, &result.lengths);
+  return result;
+}
 
 TrainResult train_world_model(const TrainJob& job) {
   Clock wall;

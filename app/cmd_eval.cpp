@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agents/trainer.h"
+#include "agents/world_model.h"
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/stats.h"
@@ -25,14 +26,20 @@ std::string resolve_checkpoint(const std::string& target) {
 }  // namespace
 
 int cmd_eval(const EvalArgs& args) {
-  const std::string checkpoint = resolve_checkpoint(args.target);
+  // A world-model run folder has no checkpoints/*.pt but world_model/controller.pt (agents/world_model.h).
+  const bool world_model = fs::is_directory(args.target) && fs::exists(fs::path(args.target) / "world_model" / "controller.pt");
+  const std::string checkpoint = world_model ? (fs::path(args.target) / "world_model" / "controller.pt").string()
+                                             : resolve_checkpoint(args.target);
   agents::EvalOptions options;
   options.episodes = args.episodes;
   options.tracks = args.tracks;
   options.seed = args.seed;
   options.deterministic = !args.stochastic;
   options.device = args.device;
-  const agents::EvalResult result = agents::evaluate(checkpoint, options);
+  const agents::EvalResult result =
+      world_model ? agents::evaluate_world_model(
+                        args.target, load_run_config((fs::path(args.target) / "config.yaml").string(), {}).env, options)
+                  : agents::evaluate(checkpoint, options);
   const ReturnStats stats = summarize_returns(result.returns);
   double mean_length = 0;
   for (int l : result.lengths) mean_length += l;

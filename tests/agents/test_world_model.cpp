@@ -242,6 +242,19 @@ TEST_CASE("world model stages write their files and are skipped when the files e
   CHECK(fs::exists(wm / "controller.pt"));
   // Seeded per stage: the resumed controller stage repeats the first run's search.
   CHECK(third.values["cmaes/best"] == first.values["cmaes/best"]);
+
+  // `drivelab eval RUN` of the run: the same controller on the in-run evaluation's test tracks.
+  const auto job = tiny_job(dir.path.string(), nullptr);
+  agents::EvalOptions options;
+  options.episodes = job.train.eval_episodes;
+  options.seed = job.train.seed + 1'000'003;
+  options.num_threads = 1;
+  const agents::EvalResult eval = agents::evaluate_world_model(dir.path.string(), job.env, options);
+  REQUIRE(eval.returns.size() == 2);
+  CHECK(eval.lengths[0] == job.env.max_steps);
+  CHECK((eval.returns[0] + eval.returns[1]) / 2 == Approx(r1.final_eval_return));
+  CHECK_THROWS_WITH(agents::evaluate_world_model((dir.path / "nothing").string(), job.env, options),
+                    Catch::Contains("vae.pt") && Catch::Contains("no such file"));
 }
 
 TEST_CASE("a bad world model stage file gives an error naming it", "[agents][world_model]") {
