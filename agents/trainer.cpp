@@ -20,6 +20,9 @@ TrainResult train_ppo_from_init(const TrainJob& job);  // agents/bc.cpp: ppo wit
 TrainResult train_decision_transformer(const TrainJob& job);  // agents/decision_transformer.cpp
 
 TrainResult train(const TrainJob& job) {
+  if (job.agent.net.policy == "gtrxl" && job.agent.algo != "ppo")
+    throw std::runtime_error("agent.net.policy: gtrxl (a recurrent policy) trains with agent.algo: ppo only, not " +
+                             job.agent.algo);
   if (job.agent.algo == "ppo" && !job.agent.init_from.empty()) return train_ppo_from_init(job);
   if (job.agent.algo == "bc") return train_bc(job);
   if (job.agent.algo == "dagger") return train_dagger(job);

@@ -57,6 +57,7 @@ struct AgentDriver::Impl {
   // return on the HUD.
   float value_scale = 1;
   torch::Tensor obs_host;
+  agents::TransformerMemory memory;  // recurrent policies; empty otherwise
 };
 
 AgentDriver::AgentDriver(const std::string& target, const std::string& device) : impl_(std::make_unique<Impl>()) {
@@ -77,6 +78,7 @@ AgentDriver::AgentDriver(const std::string& target, const std::string& device) :
   }
   m.policy->to(m.device);
   m.policy->eval();
+  m.memory = m.policy->initial_memory(1, m.device);
   if (!m.data.obs_norm.empty() && m.specs.obs.dtype == envs::DType::f32) {
     // state = [count, mean..., var...]
     m.obs_norm = std::make_unique<envs::ObsNormalizer>(static_cast<int>((m.data.obs_norm.size() - 1) / 2),
@@ -120,10 +122,19 @@ std::optional<float> AgentDriver::act(const void* obs, float* action) {
   torch::InferenceMode inference;
   std::memcpy(m.obs_host.data_ptr(), obs, m.obs_host.nbytes());
   if (m.obs_norm) m.obs_norm->normalize(m.obs_host.data_ptr<float>(), 1);
-  const agents::ActOutput out = m.policy->act(m.obs_host.to(m.device), /*deterministic=*/true);
+  const agents::ActOutput out = m.policy->act(m.obs_host.to(m.device), /*deterministic=*/true, &m.memory);
   const torch::Tensor a = out.env_action.to(torch::kCPU, torch::kFloat32).contiguous();
   std::memcpy(action, a.data_ptr<float>(), sizeof(float) * static_cast<size_t>(m.specs.action.dim()));
   return out.value.to(torch::kCPU).item<float>() * m.value_scale;
+}
+
+void AgentDriver::new_episode() {
+  Impl& m = *impl_;
+  m.memory = m.policy->initial_memory(1, m.device);
+}
+
+std::function<void()> AgentDriver::episode_start_hook() {
+  return [this] { new_episode(); };
 }
 
 video::DriverFn AgentDriver::driver() {

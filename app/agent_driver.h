@@ -2,6 +2,7 @@
 // agents/checkpoint.h (the env config, the network, the observation normalizer) and acts on single
 // observations: the mean action, plus the critic's value estimate in return units.
 #pragma once
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,8 +33,12 @@ class AgentDriver {
 
   // Writes the env action for one observation (laid out as the env's observation spec) and returns the
   // value estimate. Deterministic: the distribution's mode.
+  // A policy with memory (net.policy gtrxl) carries it from step to step; new_episode() clears it.
   std::optional<float> act(const void* obs, float* action);
+  void new_episode();
   video::DriverFn driver();
+  // new_episode as a callback for HeadlessOptions / WindowOptions::on_episode_start.
+  std::function<void()> episode_start_hook();
 
  private:
   struct Impl;

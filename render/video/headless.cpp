@@ -27,6 +27,7 @@ HeadlessResult run_headless(const envs::EnvConfig& config, const DriverFn& drive
   HeadlessResult result;
   for (int episode = 0; episode < options.episodes; ++episode) {
     runner.reset(options.seed + static_cast<uint64_t>(episode));
+    if (options.on_episode_start) options.on_episode_start();
     int steps = 0;
     bool ended = false;
     while (!ended) {

@@ -30,6 +30,7 @@ class Loop {
       video_ = video::open_video(options.record, options.width, options.height, runner_.step_s() * options.record_every);
     screenshot_due_ = !options.screenshot.empty();
     runner_.reset(next_seed());
+    if (options_.on_episode_start) options_.on_episode_start();
   }
 
   WindowResult run() {
@@ -64,6 +65,7 @@ class Loop {
 
   void start_episode() {
     runner_.reset(next_seed());
+    if (options_.on_episode_start) options_.on_episode_start();
     prev_action_ = {};
     clock_.reset();
   }
