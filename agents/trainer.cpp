@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "agents/checkpoint.h"
+#include "agents/decision_transformer.h"
 #include "agents/session.h"
 
 namespace dl::agents {
@@ -272,6 +273,15 @@ TrainResult Session::finish() {
 
 EvalResult evaluate(const std::string& checkpoint_path, const EvalOptions& options,
                     const envs::EnvConfig* env_override) {
+  if (checkpoint_algo(checkpoint_path) == "decision_transformer") {
+    DTCheckpoint dt = read_dt_checkpoint(checkpoint_path);
+    envs::EnvConfig env = env_override ? *env_override : dt.env;
+    if (!env_override) env.tracks = options.tracks;
+    const torch::Device device = resolve_device(options.device);
+    dt.model->to(device);
+    return run_dt_episodes(dt.model, dt.runtime, env, options.env_factory, options.episodes, options.seed, device,
+                           options.num_threads);
+  }
   CheckpointData data = read_checkpoint_data(checkpoint_path);
   envs::EnvConfig env = env_override ? *env_override : data.env;
   if (!env_override) env.tracks = options.tracks;

@@ -66,6 +66,7 @@ int cmd_train(const TrainArgs& args) {
   const std::string title = config.env.id + " / " + config.agent.algo + " / seed " + std::to_string(config.train.seed);
   try {
     plot_learning_curve(metrics.rows(), title, (fs::path(run_dir) / "learning_curve.png").string());
+    plot_expert_use(metrics.rows(), title, (fs::path(run_dir) / "expert_use.png").string());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "drivelab: no learning curve: %s\n", e.what());
   }

@@ -56,6 +56,7 @@ int run_watch(const WatchArgs& a) {
     o.screenshot = a.view.screenshot;
     o.screenshot_step = a.view.screenshot_step;
     o.on_episode_start = agent.episode_start_hook();
+    o.on_reward = agent.reward_hook();
     const video::HeadlessResult r = video::run_headless(env, agent.driver(), o);
     for (size_t i = 0; i < r.returns.size(); ++i)
       std::printf("episode %zu: return %.1f, %d steps\n", i + 1, r.returns[i], r.lengths[i]);
@@ -76,6 +77,7 @@ int run_watch(const WatchArgs& a) {
   w.screenshot = a.view.screenshot;
   w.screenshot_step = a.view.screenshot_step;
   w.on_episode_start = agent.episode_start_hook();
+  w.on_reward = agent.reward_hook();
   const viewer::WindowResult r = viewer::run_window(env, agent.driver(), w);
   if (!w.record.empty()) std::printf("wrote %s (%d frames)\n", w.record.c_str(), r.frames_recorded);
   if (!w.screenshot.empty()) std::printf("wrote %s\n", w.screenshot.c_str());

@@ -38,6 +38,7 @@ HeadlessResult run_headless(const envs::EnvConfig& config, const DriverFn& drive
       if (shoot_now) write_image(frame, options.screenshot), screenshot_due = false;
       const std::optional<float> value = driver(runner.obs(), action.data());
       ended = runner.step(action.data(), value);
+      if (options.on_reward) options.on_reward(runner.hud().reward);
       ++steps;
       if (options.max_steps > 0 && steps >= options.max_steps) ended = true;
     }

@@ -25,6 +25,7 @@ struct HeadlessOptions {
   std::string screenshot;      // still image (.png, .ppm), "" = none
   int screenshot_step = 100;   // agent step of the first episode to save (its last frame if it ends sooner)
   std::function<void()> on_episode_start;  // called after each reset (a driver with memory forgets it)
+  std::function<void(float)> on_reward;    // each step's reward (a return-conditioned driver needs it)
 };
 
 struct HeadlessResult {

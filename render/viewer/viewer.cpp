@@ -88,6 +88,7 @@ class Loop {
       action_[0] = prev_action_.steer, action_[1] = prev_action_.gas, action_[2] = prev_action_.brake;
     }
     runner_.step(action_.data(), value);
+    if (options_.on_reward) options_.on_reward(runner_.hud().reward);
     const bool first_episode = seeds_used_ == 1;
     if (screenshot_due_ && first_episode && (runner_.hud().step >= options_.screenshot_step || runner_.done()))
       take_screenshot();

@@ -28,6 +28,7 @@ struct WindowOptions {
   int screenshot_step = 100;
   double fps = 60;              // frame-rate cap when the display has no vsync
   std::function<void()> on_episode_start;  // called after each reset (a driver with memory forgets it)
+  std::function<void(float)> on_reward;    // each step's reward (a return-conditioned driver needs it)
 };
 
 struct WindowResult {
