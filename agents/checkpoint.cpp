@@ -266,6 +266,12 @@ void save_checkpoint(const std::string& path, ActorCritic& policy, torch::optim:
   if (ec) checkpoint_error(path, "could not move the new file into place: " + ec.message());
 }
 
+std::string checkpoint_algo(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  load_archive(path, archive);
+  return read_ivalue<std::string>(archive, path, "algo");
+}
+
 CheckpointData read_checkpoint_data(const std::string& path) {
   torch::serialize::InputArchive archive;
   load_archive(path, archive);

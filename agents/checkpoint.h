@@ -48,6 +48,10 @@ struct CheckpointData {
 void save_checkpoint(const std::string& path, ActorCritic& policy, torch::optim::Optimizer* optimizer,
                      const CheckpointData& data);
 
+// The algorithm a checkpoint was written by ("ppo", ..., "decision_transformer": the DT's own format,
+// agents/decision_transformer.h). Throws std::runtime_error naming the file when it is unreadable.
+std::string checkpoint_algo(const std::string& path);
+
 // Reads everything but the tensors (to build the policy first). Throws std::runtime_error naming the file.
 CheckpointData read_checkpoint_data(const std::string& path);
 // Loads the model (and optimizer, when given) state and restores the CPU RNG when restore_rng.

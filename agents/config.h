@@ -7,6 +7,7 @@
 
 #include "agents/track_gan_config.h"
 #include "agents/world_model_config.h"
+#include "agents/net_options.h"
 
 namespace dl::agents {
 
@@ -14,10 +15,12 @@ struct NetConfig {
   std::vector<int> hidden = {64, 64};  // MLP widths
   std::string activation = "tanh";     // tanh | relu | gelu
   bool residual = false;               // residual blocks with LayerNorm
-  std::string policy = "mlp";          // mlp | cnn (pixels); later: gtrxl
+  std::string policy = "mlp";          // mlp | cnn (pixels) | gtrxl (transformer memory, ppo)
   float log_std_init = 0.0f;           // Gaussian policies: initial log standard deviation
   bool state_dependent_std = false;
   bool tanh_squash = false;            // squash Gaussian samples with tanh (log-det corrected)
+  GTrXLConfig gtrxl;                   // policy: gtrxl
+  MoEConfig moe;                       // mixture-of-experts MLP bodies (experts 0 = dense)
 };
 
 struct AgentConfig {
@@ -85,10 +88,12 @@ void visit_fields(NetConfig& c, V& v) {
   v.choice("activation", c.activation, {{"tanh", "tanh"}, {"relu", "relu"}, {"gelu", "gelu"}},
            "activation");
   v.field("residual", c.residual, "residual blocks with LayerNorm");
-  v.choice("policy", c.policy, {{"mlp", "mlp"}, {"cnn", "cnn"}}, "network body");
+  v.choice("policy", c.policy, {{"mlp", "mlp"}, {"cnn", "cnn"}, {"gtrxl", "gtrxl"}}, "network body");
   v.field("log_std_init", c.log_std_init, "initial log std of Gaussian policies", -5.f, 2.f);
   v.field("state_dependent_std", c.state_dependent_std, "log std output by the network");
   v.field("tanh_squash", c.tanh_squash, "tanh-squashed Gaussian");
+  v.section("gtrxl", c.gtrxl, "transformer memory policy (policy: gtrxl)");
+  v.section("moe", c.moe, "mixture-of-experts bodies");
 }
 
 template <class V>

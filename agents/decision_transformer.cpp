@@ -198,6 +198,66 @@ DTBatch DTDataset::sample(int64_t batch, int64_t k, int64_t max_timestep, std::m
 
 // ---- evaluation -------------------------------------------------------------------------------------------
 
+DTActor::DTActor(DecisionTransformer model, DTRuntime runtime, int envs, int64_t action_dim, torch::Device device)
+    : model_(std::move(model)), runtime_(std::move(runtime)), device_(device), action_dim_(action_dim),
+      hist_(envs) {
+  mean_ = runtime_.state_mean.cpu();
+  std_ = runtime_.state_std.cpu();
+  for (int i = 0; i < envs; ++i) new_episode(i);
+}
+
+void DTActor::new_episode(int i) {
+  hist_[i] = History();
+  hist_[i].to_go = runtime_.target_return;
+}
+
+torch::Tensor DTActor::act(const float* raw_obs) {
+  torch::InferenceMode inference;
+  const int n = static_cast<int>(hist_.size());
+  const int64_t k = model_->options().context_length, s_dim = model_->state_dim();
+  const auto obs = torch::from_blob(const_cast<float*>(raw_obs), {n, s_dim}, torch::kFloat32);
+  const auto states = (obs - mean_) / std_;
+  DTBatch batch;
+  batch.rtg = torch::zeros({n, k});
+  batch.states = torch::zeros({n, k, s_dim});
+  batch.actions = torch::zeros({n, k, action_dim_});
+  batch.timesteps = torch::zeros({n, k}, torch::kLong);
+  batch.mask = torch::zeros({n, k});
+  auto starts = torch::zeros({n, k}, torch::kBool);
+  for (int i = 0; i < n; ++i) {
+    auto& h = hist_[i];
+    h.rtg.push_back(torch::tensor(static_cast<float>(h.to_go / runtime_.rtg_scale)));
+    h.states.push_back(states[i].clone());
+    h.actions.push_back(torch::zeros({action_dim_}));  // a placeholder: a_t's token comes after s_t's
+    h.timesteps.push_back(h.t);
+    if (static_cast<int64_t>(h.states.size()) > k) {
+      h.rtg.erase(h.rtg.begin());
+      h.states.erase(h.states.begin());
+      h.actions.erase(h.actions.begin());
+      h.timesteps.erase(h.timesteps.begin());
+    }
+    const int64_t len = static_cast<int64_t>(h.states.size()), pad = k - len;
+    for (int64_t j = 0; j < len; ++j) {
+      batch.rtg[i][pad + j] = h.rtg[j];
+      batch.states[i][pad + j] = h.states[j];
+      batch.actions[i][pad + j] = h.actions[j];
+      batch.timesteps[i][pad + j] = std::min(h.timesteps[j], model_->options().max_timestep - 1);
+      batch.mask[i][pad + j] = 1;
+    }
+    starts[i][pad] = true;
+  }
+  const auto pred = model_->forward(batch.to(device_), starts.to(device_)).select(1, k - 1);
+  const auto actions = model_->to_env_action(pred).cpu().contiguous();
+  for (int i = 0; i < n; ++i) hist_[i].actions.back() = actions[i].clone();
+  return actions;
+}
+
+void DTActor::observe(int i, float reward, bool episode_ended) {
+  if (episode_ended) return new_episode(i);
+  hist_[i].to_go -= reward;
+  ++hist_[i].t;
+}
+
 EvalResult run_dt_episodes(DecisionTransformer& model, const DTRuntime& runtime, const envs::EnvConfig& env,
                            const EnvFactoryFn& factory_in, int episodes, uint64_t seed, torch::Device device,
                            int num_threads) {
@@ -210,69 +270,20 @@ EvalResult run_dt_episodes(DecisionTransformer& model, const DTRuntime& runtime,
   envs::VectorEnv vec([&](int i) { return factory(env, i); }, n, num_threads > 0 ? num_threads : n);
   if (vec.observation_spec().dtype != envs::DType::f32 || vec.observation_spec().size() != model->state_dim())
     throw std::runtime_error("decision transformer: the env's observations do not match the model's states");
-  const int64_t k = model->options().context_length, s_dim = model->state_dim();
-  const int64_t a_dim = vec.action_spec().dim();
-
-  // Each env's history, newest last, at most K steps: scaled R, normalized s, action, timestep.
-  struct History {
-    std::vector<torch::Tensor> rtg, states, actions;
-    std::vector<int64_t> timesteps;
-    double to_go = 0;
-    int64_t t = 0;
-  };
-  std::vector<History> hist(n);
-  for (auto& h : hist) h.to_go = runtime.target_return;
+  DTActor actor(model, runtime, n, vec.action_spec().dim(), device);
   std::vector<int> quota(n, episodes / n), done(n, 0);
   for (int i = 0; i < episodes % n; ++i) ++quota[i];
-  const auto mean = runtime.state_mean.cpu(), std_dev = runtime.state_std.cpu();
-  auto actions = torch::zeros({n, a_dim});
+  auto actions = torch::zeros({n, static_cast<int64_t>(vec.action_spec().dim())});
   vec.reset(seed);
   int remaining = episodes;
   while (remaining > 0) {
-    const auto obs = torch::from_blob(vec.obs(), {n, s_dim}, torch::kFloat32);
-    const auto states = (obs - mean) / std_dev;
-    DTBatch batch;
-    batch.rtg = torch::zeros({n, k});
-    batch.states = torch::zeros({n, k, s_dim});
-    batch.actions = torch::zeros({n, k, a_dim});
-    batch.timesteps = torch::zeros({n, k}, torch::kLong);
-    batch.mask = torch::zeros({n, k});
-    auto starts = torch::zeros({n, k}, torch::kBool);
-    for (int i = 0; i < n; ++i) {
-      auto& h = hist[i];
-      h.rtg.push_back(torch::tensor(static_cast<float>(h.to_go / runtime.rtg_scale)));
-      h.states.push_back(states[i].clone());
-      h.actions.push_back(torch::zeros({a_dim}));  // a placeholder: a_t's token comes after s_t's
-      h.timesteps.push_back(h.t);
-      if (static_cast<int64_t>(h.states.size()) > k) {
-        h.rtg.erase(h.rtg.begin());
-        h.states.erase(h.states.begin());
-        h.actions.erase(h.actions.begin());
-        h.timesteps.erase(h.timesteps.begin());
-      }
-      const int64_t len = static_cast<int64_t>(h.states.size()), pad = k - len;
-      for (int64_t j = 0; j < len; ++j) {
-        batch.rtg[i][pad + j] = h.rtg[j];
-        batch.states[i][pad + j] = h.states[j];
-        batch.actions[i][pad + j] = h.actions[j];
-        batch.timesteps[i][pad + j] = std::min(h.timesteps[j], model->options().max_timestep - 1);
-        batch.mask[i][pad + j] = 1;
-      }
-      starts[i][pad] = true;
-    }
-    const auto pred = model->forward(batch.to(device), starts.to(device)).select(1, k - 1);
-    actions.copy_(model->to_env_action(pred).cpu());
-    for (int i = 0; i < n; ++i) hist[i].actions.back() = actions[i].clone();
+    actions.copy_(actor.act(static_cast<const float*>(vec.obs())));
     vec.step(actions.data_ptr<float>());
     const float* rewards = vec.rewards();
     const auto& infos = vec.infos();
     for (int i = 0; i < n; ++i) {
-      auto& h = hist[i];
-      h.to_go -= rewards[i];
-      ++h.t;
+      actor.observe(i, rewards[i], infos[i].episode_done);
       if (!infos[i].episode_done) continue;
-      h = History();
-      h.to_go = runtime.target_return;
       if (done[i] >= quota[i]) continue;
       ++done[i];
       --remaining;

@@ -113,6 +113,31 @@ struct DTRuntime {
   double target_return = 0;  // unscaled
 };
 
+// Acts for `envs` envs at once, each keeping its last K steps (left-padded, hidden behind an episode-start
+// marker) and its return to go, R_1 = target_return and R_{t+1} = R_t - r_t. Call act() with the raw
+// (unnormalized) observations [envs, S], then observe() each env's reward and whether its episode ended.
+class DTActor {
+ public:
+  DTActor(DecisionTransformer model, DTRuntime runtime, int envs, int64_t action_dim, torch::Device device);
+  torch::Tensor act(const float* raw_obs);  // env actions [envs, A] on the CPU
+  void observe(int env, float reward, bool episode_ended);
+  void new_episode(int env);
+
+ private:
+  struct History {  // newest last, at most K steps: scaled R, normalized s, action, timestep
+    std::vector<torch::Tensor> rtg, states, actions;
+    std::vector<int64_t> timesteps;
+    double to_go = 0;
+    int64_t t = 0;
+  };
+  DecisionTransformer model_;
+  DTRuntime runtime_;
+  torch::Device device_;
+  int64_t action_dim_;
+  torch::Tensor mean_, std_;
+  std::vector<History> hist_;
+};
+
 // Runs `episodes` episodes on envs built from `env` with the DT conditioned on runtime.target_return.
 EvalResult run_dt_episodes(DecisionTransformer& model, const DTRuntime& runtime, const envs::EnvConfig& env,
                            const EnvFactoryFn& factory, int episodes, uint64_t seed, torch::Device device,

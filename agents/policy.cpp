@@ -34,14 +34,47 @@ ActorCriticImpl::ActorCriticImpl(const envs::Spec& obs_spec, const envs::ActionS
     features = cnn_->out_features();
     actor_head_ = register_module("actor_head", torch::nn::Linear(features, head_out));
     critic_head_ = register_module("critic_head", torch::nn::Linear(features, 1));
+  } else if (net.policy == "gtrxl") {
+    if (net.moe.experts > 0)
+      throw std::invalid_argument("policy: net.moe applies to MLP bodies; set net.moe.experts: 0 with policy gtrxl");
+    obs_features_ = obs_spec.size();
+    const GTrXLConfig& g = net.gtrxl;
+    TransformerConfig tc;
+    tc.d_model = g.d_model;
+    tc.n_heads = g.n_heads;
+    tc.n_layers = g.n_layers;
+    tc.d_ff = g.d_ff;
+    tc.memory_length = g.memory_length;
+    tc.max_distance = g.memory_length;  // the window never reaches further (transformer.h)
+    tc.gate_bias = g.gate_bias;
+    if (tc.memory_length < 1) throw std::invalid_argument("policy: net.gtrxl.memory_length must be at least 1");
+    embed_ = register_module("embed", torch::nn::Linear(obs_features_, tc.d_model));
+    orthogonal_init(embed_, 1.0);
+    transformer_ = register_module("transformer", GatedTransformer(tc));
+    features = tc.d_model;
+    actor_head_ = register_module("actor_head", torch::nn::Linear(features, head_out));
+    critic_head_ = register_module("critic_head", torch::nn::Linear(features, 1));
   } else {
     if (net.policy != "mlp")
-      throw std::invalid_argument("policy: this env observes a float vector; set agent.net.policy: mlp (got '" +
+      throw std::invalid_argument("policy: this env observes a float vector; set agent.net.policy: mlp or gtrxl (got '" +
                                   net.policy + "')");
     obs_features_ = obs_spec.size();
-    actor_body_ = register_module("actor_body", MLP(obs_features_, net.hidden, act, net.residual));
-    critic_body_ = register_module("critic_body", MLP(obs_features_, net.hidden, act, net.residual));
-    features = actor_body_->out_features();
+    if (net.moe.experts > 0) {
+      MoEOptions o;
+      o.experts = net.moe.experts;
+      o.top_k = net.moe.top_k;
+      o.noisy = net.moe.noisy;
+      if (o.top_k > o.experts)
+        throw std::invalid_argument("policy: net.moe.top_k " + std::to_string(o.top_k) + " exceeds net.moe.experts " +
+                                    std::to_string(o.experts));
+      actor_moe_ = register_module("actor_moe", MoE(obs_features_, net.hidden, act, net.residual, o));
+      critic_moe_ = register_module("critic_moe", MoE(obs_features_, net.hidden, act, net.residual, o));
+      features = actor_moe_->out_features();
+    } else {
+      actor_body_ = register_module("actor_body", MLP(obs_features_, net.hidden, act, net.residual));
+      critic_body_ = register_module("critic_body", MLP(obs_features_, net.hidden, act, net.residual));
+      features = actor_body_->out_features();
+    }
     actor_head_ = register_module("actor_head", torch::nn::Linear(features, head_out));
     critic_head_ = register_module("critic_head", torch::nn::Linear(features, 1));
   }
@@ -73,18 +106,17 @@ ActorCriticImpl::ActorCriticImpl(const envs::Spec& obs_spec, const envs::ActionS
   }
 }
 
-ActorCriticImpl::Heads ActorCriticImpl::heads(const torch::Tensor& obs, bool need_value) {
+torch::Tensor ActorCriticImpl::actor_body(const torch::Tensor& x) {
+  return actor_moe_ ? actor_moe_->forward(x) : actor_body_->forward(x);
+}
+torch::Tensor ActorCriticImpl::critic_body(const torch::Tensor& x) {
+  return critic_moe_ ? critic_moe_->forward(x) : critic_body_->forward(x);
+}
+
+ActorCriticImpl::Heads ActorCriticImpl::heads_from(const torch::Tensor& actor_features,
+                                                   const torch::Tensor& critic_features) {
   Heads h;
-  torch::Tensor actor_features;
-  if (image_) {
-    auto f = cnn_->forward(obs);
-    actor_features = f;
-    if (need_value) h.value = critic_head_->forward(f).squeeze(-1);
-  } else {
-    auto x = obs.reshape({obs.size(0), obs_features_});
-    actor_features = actor_body_->forward(x);
-    if (need_value) h.value = critic_head_->forward(critic_body_->forward(x)).squeeze(-1);
-  }
+  if (critic_features.defined()) h.value = critic_head_->forward(critic_features).squeeze(-1);
   h.actor_out = actor_head_->forward(actor_features);
   if (!discrete_)
     h.log_std = state_dependent_std_
@@ -93,14 +125,50 @@ ActorCriticImpl::Heads ActorCriticImpl::heads(const torch::Tensor& obs, bool nee
   return h;
 }
 
+ActorCriticImpl::Heads ActorCriticImpl::heads(const torch::Tensor& obs, bool need_value) {
+  if (image_) {
+    auto f = cnn_->forward(obs);
+    return heads_from(f, need_value ? f : torch::Tensor());
+  }
+  auto x = obs.reshape({obs.size(0), obs_features_});
+  return heads_from(actor_body(x), need_value ? critic_body(x) : torch::Tensor());
+}
+
 torch::Tensor ActorCriticImpl::critic_only(const torch::Tensor& obs) {
   if (image_) return critic_head_->forward(cnn_->forward(obs)).squeeze(-1);
   auto x = obs.reshape({obs.size(0), obs_features_});
-  return critic_head_->forward(critic_body_->forward(x)).squeeze(-1);
+  return critic_head_->forward(critic_body(x)).squeeze(-1);
 }
 
-ActOutput ActorCriticImpl::act(const torch::Tensor& obs, bool deterministic) {
-  auto h = heads(obs);
+TransformerMemory ActorCriticImpl::initial_memory(int64_t batch, torch::Device device) const {
+  return recurrent() ? transformer_->initial_memory(batch, device) : TransformerMemory{};
+}
+
+void ActorCriticImpl::check_recurrent_memory(const TransformerMemory* memory, int64_t batch) const {
+  if (!memory || !memory->defined())
+    throw std::logic_error("policy: a recurrent (gtrxl) policy needs its memory (initial_memory) on every call");
+  if (memory->valid.size(0) != batch)
+    throw std::logic_error("policy: the memory has " + std::to_string(memory->valid.size(0)) +
+                           " rows for a batch of " + std::to_string(batch));
+}
+
+TransformerOutput ActorCriticImpl::trunk(const torch::Tensor& obs, const TransformerMemory* memory,
+                                         const torch::Tensor& starts) {
+  const auto x = obs.reshape({obs.size(0), obs.size(1), obs_features_}).to(torch::kFloat32);
+  return transformer_->forward(embed_->forward(x), memory, starts);
+}
+
+ActOutput ActorCriticImpl::act(const torch::Tensor& obs, bool deterministic, TransformerMemory* memory) {
+  Heads h;
+  if (recurrent()) {
+    check_recurrent_memory(memory, obs.size(0));
+    auto out = trunk(obs.unsqueeze(1), memory, {});
+    *memory = std::move(out.memory);
+    const auto f = out.output.squeeze(1);
+    h = heads_from(f, f);
+  } else {
+    h = heads(obs);
+  }
   ActOutput out;
   out.value = h.value;
   if (discrete_) {
@@ -119,7 +187,21 @@ ActOutput ActorCriticImpl::act(const torch::Tensor& obs, bool deterministic) {
 }
 
 EvalOutput ActorCriticImpl::evaluate(const torch::Tensor& obs, const torch::Tensor& raw_actions) {
-  auto h = heads(obs);
+  if (recurrent())
+    throw std::logic_error("policy: net.policy gtrxl is recurrent and trains with agent.algo ppo only "
+                           "(evaluate_sequence)");
+  return evaluate_heads(heads(obs), raw_actions);
+}
+
+EvalOutput ActorCriticImpl::evaluate_sequence(const torch::Tensor& obs, const torch::Tensor& raw_actions,
+                                              const TransformerMemory& memory, const torch::Tensor& starts) {
+  if (!recurrent()) throw std::logic_error("policy: evaluate_sequence needs a recurrent (gtrxl) policy");
+  check_recurrent_memory(&memory, obs.size(0));
+  const auto f = trunk(obs, &memory, starts).output.flatten(0, 1);
+  return evaluate_heads(heads_from(f, f), raw_actions.flatten(0, 1));
+}
+
+EvalOutput ActorCriticImpl::evaluate_heads(const Heads& h, const torch::Tensor& raw_actions) {
   EvalOutput out;
   out.value = h.value;
   if (discrete_) {
@@ -134,6 +216,22 @@ EvalOutput ActorCriticImpl::evaluate(const torch::Tensor& obs, const torch::Tens
   return out;
 }
 
-torch::Tensor ActorCriticImpl::value(const torch::Tensor& obs) { return critic_only(obs); }
+torch::Tensor ActorCriticImpl::value(const torch::Tensor& obs, const TransformerMemory* memory) {
+  if (!recurrent()) return critic_only(obs);
+  check_recurrent_memory(memory, obs.size(0));
+  return critic_head_->forward(trunk(obs.unsqueeze(1), memory, {}).output.squeeze(1)).squeeze(-1);
+}
+
+torch::Tensor ActorCriticImpl::moe_aux_loss() const {
+  if (!has_moe()) return torch::zeros({});
+  auto loss = actor_moe_->aux_loss();
+  if (critic_moe_->aux_loss().defined()) loss = loss.defined() ? loss + critic_moe_->aux_loss() : critic_moe_->aux_loss();
+  return loss.defined() ? loss : torch::zeros({});
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> ActorCriticImpl::moe_last_usage() const {
+  if (!has_moe()) return {};
+  return {{"actor", actor_moe_->last_usage()}, {"critic", critic_moe_->last_usage()}};
+}
 
 }  // namespace dl::agents

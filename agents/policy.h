@@ -2,18 +2,29 @@
 //
 //   float observation [D]          -> separate actor and critic MLPs (as CleanRL's continuous PPO)
 //   uint8 image [H, W, C] or stacked [K, H, W, C] -> one shared CNN encoder, actor and critic heads
+//   float observation, policy gtrxl -> Linear to d_model, a GTrXL with segment memory shared by actor and
+//                                      critic heads (recurrent: see below)
+//   net.moe.experts > 0            -> the MLP bodies are mixtures of experts (agents/moe.h)
 //   continuous actions             -> DiagGaussian (state-independent log std by default)
 //   discrete actions               -> Categorical
 //
 // "Raw" actions are what the storage keeps and evaluate() takes back: the Gaussian sample u (before any
 // tanh), or the discrete index as a float. env_action is what the env receives: u, tanh(u) scaled to the
 // action bounds when squashed, or the index. Unsquashed actions leave the bounds to the env, which clips.
+//
+// Recurrent policies (recurrent() true: net.policy gtrxl) act on one step per batch row and carry a
+// TransformerMemory per row between calls: act() reads and advances it, value() only reads it. Callers
+// hold the memory (initial_memory()) and forget a row's memory when its episode ends; for other policies
+// initial_memory() is empty and the memory arguments are ignored, so one loop drives both. Training uses
+// evaluate_sequence() on [B, T] sequences with the memory stored at each sequence start.
 #pragma once
 #include <torch/torch.h>
 
 #include "agents/config.h"
 #include "agents/distributions.h"
+#include "agents/moe.h"
 #include "agents/nn.h"
+#include "agents/transformer.h"
 #include "envs/env.h"
 
 namespace dl::agents {
@@ -35,10 +46,26 @@ class ActorCriticImpl : public torch::nn::Module {
  public:
   ActorCriticImpl(const envs::Spec& obs_spec, const envs::ActionSpec& action_spec, const NetConfig& net);
 
-  // obs: [B, obs...] as the spec's dtype (normalized floats or raw uint8 pixels).
-  ActOutput act(const torch::Tensor& obs, bool deterministic = false);
+  // obs: [B, obs...] as the spec's dtype (normalized floats or raw uint8 pixels). A recurrent policy
+  // needs `memory` (its rows match obs's) and advances it by this step.
+  ActOutput act(const torch::Tensor& obs, bool deterministic = false, TransformerMemory* memory = nullptr);
+  // Not recurrent only: a recurrent policy throws (use evaluate_sequence).
   EvalOutput evaluate(const torch::Tensor& obs, const torch::Tensor& raw_actions);
-  torch::Tensor value(const torch::Tensor& obs);
+  torch::Tensor value(const torch::Tensor& obs, const TransformerMemory* memory = nullptr);
+  // Recurrent only: obs [B, T, obs...], raw_actions [B, T, A], `memory` as it was before step 0, starts
+  // [B, T] bool (a new episode begins at that step). Outputs are flattened to [B * T], row-major.
+  EvalOutput evaluate_sequence(const torch::Tensor& obs, const torch::Tensor& raw_actions,
+                               const TransformerMemory& memory, const torch::Tensor& starts);
+
+  bool recurrent() const { return !transformer_.is_empty(); }
+  // Empty memory for `batch` rows (undefined when not recurrent).
+  TransformerMemory initial_memory(int64_t batch, torch::Device device) const;
+
+  // Mixture-of-experts bodies: the sum of their load-balancing losses in the last forward (0 without MoE)
+  // and each body's routing fractions in it, named "actor" and "critic".
+  bool has_moe() const { return !actor_moe_.is_empty(); }
+  torch::Tensor moe_aux_loss() const;
+  std::vector<std::pair<std::string, torch::Tensor>> moe_last_usage() const;
 
   bool discrete() const { return discrete_; }
   int64_t action_dim() const { return action_dim_; }  // components of a raw action (1 if discrete)
@@ -51,6 +78,13 @@ class ActorCriticImpl : public torch::nn::Module {
   };
   Heads heads(const torch::Tensor& obs, bool need_value = true);
   torch::Tensor critic_only(const torch::Tensor& obs);
+  Heads heads_from(const torch::Tensor& actor_features, const torch::Tensor& critic_features);
+  EvalOutput evaluate_heads(const Heads& h, const torch::Tensor& raw_actions);
+  torch::Tensor actor_body(const torch::Tensor& x);
+  torch::Tensor critic_body(const torch::Tensor& x);
+  // Recurrent trunk: obs [B, T, obs...] -> features [B, T, d_model] and the memory after the last step.
+  TransformerOutput trunk(const torch::Tensor& obs, const TransformerMemory* memory, const torch::Tensor& starts);
+  void check_recurrent_memory(const TransformerMemory* memory, int64_t batch) const;
 
   bool image_ = false, discrete_ = false, squash_ = false, state_dependent_std_ = false;
   int64_t action_dim_ = 1;
@@ -58,6 +92,9 @@ class ActorCriticImpl : public torch::nn::Module {
   torch::Tensor action_low_, action_scale_;  // squashed: env action = low + (tanh(u) + 1) / 2 * range
   CNNEncoder cnn_{nullptr};
   MLP actor_body_{nullptr}, critic_body_{nullptr};
+  MoE actor_moe_{nullptr}, critic_moe_{nullptr};
+  torch::nn::Linear embed_{nullptr};
+  GatedTransformer transformer_{nullptr};
   torch::nn::Linear actor_head_{nullptr}, critic_head_{nullptr}, log_std_head_{nullptr};
   torch::Tensor log_std_;  // state-independent log std parameter [A]
 };

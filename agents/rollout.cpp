@@ -97,6 +97,11 @@ void put(torch::Tensor& dst, int64_t t, const torch::Tensor& src) {
   }
 }
 
+// [N] bool on `device`: true where the episode ended.
+torch::Tensor done_mask(const std::vector<uint8_t>& dones, torch::Device device) {
+  return torch::tensor(std::vector<int64_t>(dones.begin(), dones.end()), torch::kLong).ne(0).to(device);
+}
+
 }  // namespace
 
 Rollout::Rollout(const TrainJob& job, ActorCritic policy, torch::Device device, int64_t max_steps)
@@ -129,6 +134,11 @@ Rollout::Rollout(const TrainJob& job, ActorCritic policy, torch::Device device, 
   host_actions_ = torch::zeros({N, A}, torch::kFloat32);
   rewards_.resize(N);
   dones_.resize(N);
+  if (policy_->recurrent()) {
+    storage_.sequence_length = job.agent.net.gtrxl.sequence_length;
+    storage_.sequence_memory.resize((T + storage_.sequence_length - 1) / storage_.sequence_length);
+    memory_ = policy_->initial_memory(N, device_);
+  }
 }
 
 void Rollout::load_obs(const void* raw, bool update_stats) {
@@ -147,6 +157,7 @@ torch::Tensor Rollout::device_obs() {
 void Rollout::reset_envs(uint64_t seed) {
   vec_->reset(seed);
   load_obs(vec_->obs(), /*update_stats=*/true);
+  memory_ = policy_->initial_memory(num_envs_, device_);
 }
 
 void Rollout::bootstrap_truncations(float* rewards) {
@@ -167,7 +178,15 @@ void Rollout::bootstrap_truncations(float* rewards) {
     std::memcpy(static_cast<char*>(final_obs.data_ptr()) + k * row_bytes, src + cut[k] * row_bytes,
                 row_bytes);
   if (obs_norm_) obs_norm_->normalize(final_obs.data_ptr<float>(), static_cast<int>(cut.size()));
-  auto v = policy_->value(final_obs.to(device_)).to(torch::kCPU).contiguous();
+  torch::Tensor v;
+  if (memory_.defined()) {
+    // The cut episode's own memory (this step included): it has not been forgotten yet.
+    const auto rows = memory_.select(torch::tensor(cut, torch::kLong));
+    v = policy_->value(final_obs.to(device_), &rows);
+  } else {
+    v = policy_->value(final_obs.to(device_));
+  }
+  v = v.to(torch::kCPU).contiguous();
   const float* vp = v.data_ptr<float>();
   for (size_t k = 0; k < cut.size(); ++k) rewards[cut[k]] += job_.agent.gamma * vp[k];
 }
@@ -186,7 +205,8 @@ int64_t Rollout::collect(int64_t steps, bool first_episode_only) {
   while (t < steps) {
     Stopwatch inference_clock;
     auto obs = device_obs();
-    auto out = policy_->act(obs);
+    if (memory_.defined() && t % s.sequence_length == 0) s.sequence_memory[t / s.sequence_length] = memory_;
+    auto out = policy_->act(obs, /*deterministic=*/false, &memory_);
     put(s.obs, t, obs);
     put(s.actions, t, out.action);
     put(s.log_probs, t, out.log_prob);
@@ -218,6 +238,7 @@ int64_t Rollout::collect(int64_t steps, bool first_episode_only) {
         episodes_.laps += infos[i].episode_lap_complete ? 1 : 0;
       }
     }
+    if (memory_.defined()) memory_.forget(done_mask(dones_, device_));
     load_obs(vec_->obs(), /*update_stats=*/true);
     inference_s_ += post_clock.seconds();
     ++t;
@@ -225,7 +246,7 @@ int64_t Rollout::collect(int64_t steps, bool first_episode_only) {
       break;
   }
   Stopwatch value_clock;
-  s.last_value.copy_(policy_->value(device_obs()));
+  s.last_value.copy_(policy_->value(device_obs(), &memory_));
   s.steps = t;
   inference_s_ += value_clock.seconds();
   return t * N;
@@ -249,13 +270,19 @@ EvalResult run_episodes(ActorCritic& policy, const envs::ObsNormalizer* obs_norm
   auto host_obs = torch::empty(with_leading({M}, spec.shape), torch::TensorOptions().dtype(obs_dtype(spec)));
   auto actions = torch::empty({M, policy->action_dim()}, torch::kFloat32);
   vec.reset(seed);
+  TransformerMemory memory = policy->initial_memory(M, device);
+  std::vector<uint8_t> ended(M);
   int remaining = episodes;
   while (remaining > 0) {
     std::memcpy(host_obs.data_ptr(), vec.obs(), host_obs.nbytes());
     if (obs_norm && spec.dtype == envs::DType::f32) obs_norm->normalize(host_obs.data_ptr<float>(), M);
-    auto out = policy->act(host_obs.to(device), deterministic);
+    auto out = policy->act(host_obs.to(device), deterministic, &memory);
     actions.copy_(out.env_action);
     vec.step(actions.data_ptr<float>());
+    if (memory.defined()) {
+      for (int i = 0; i < M; ++i) ended[i] = vec.terminated()[i] || vec.truncated()[i];
+      memory.forget(done_mask(ended, device));
+    }
     const auto& infos = vec.infos();
     for (int i = 0; i < M; ++i) {
       if (!infos[i].episode_done || done_count[i] >= quota[i]) continue;

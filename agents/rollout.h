@@ -3,6 +3,8 @@
 // Pipeline per step (one thread drives it; the vector env's workers step the envs):
 //   obs (host, normalized) -> device -> policy.act (inference mode) -> env actions to host ->
 //   VectorEnv::step -> rewards scaled, truncations bootstrapped -> next obs normalized on the host.
+// A recurrent policy's memory rides along: act() advances it, and an env's row is forgotten after the step
+// that ended its episode (autoreset: the next obs already begins the new episode).
 // The env workers run while torch is idle and torch runs while they wait, so on a small machine both
 // may use every core (train.num_threads and train.torch_threads default to the core count).
 //
@@ -58,6 +60,11 @@ struct RolloutStorage {
   torch::Tensor valid;      // [T, N] host: 0 for steps after an env's first episode (first_episode_only)
   torch::Tensor last_value; // [N] device: V(obs after the last step)
   int64_t steps = 0;        // rows filled by the last collect
+  // Recurrent policies: the memory of every env before step k * sequence_length (inference tensors:
+  // clone them before autograd sees them). An episode that starts inside a sequence is marked by the
+  // dones of the step before it.
+  int64_t sequence_length = 0;
+  std::vector<TransformerMemory> sequence_memory;
 };
 
 // Statistics of the episodes that ended during a collect.
@@ -104,6 +111,7 @@ class Rollout {
   RolloutStorage storage_;
   torch::Tensor host_obs_;     // [N, obs...] normalized current obs (pinned on CUDA)
   torch::Tensor host_actions_; // [N, A] env actions
+  TransformerMemory memory_;   // recurrent policies: each env's memory, forgotten when its episode ends
   std::vector<float> rewards_;
   std::vector<uint8_t> dones_;
   EpisodeSummary episodes_;
@@ -116,6 +124,11 @@ class Rollout {
 EvalResult run_episodes(ActorCritic& policy, const envs::ObsNormalizer* obs_norm,
                         const envs::EnvConfig& env, const EnvFactory& factory, int episodes,
                         uint64_t seed, bool deterministic, torch::Device device, int num_threads);
+
+// What PPO's update computes for every step of the last rollout before any gradient step (sequences and
+// their stored memories for recurrent policies), as [T, N] log-probs, entropies and values. Defined in
+// agents/ppo.cpp; the tests compare it with the rollout's own log-probs and values.
+EvalOutput evaluate_rollout(ActorCritic& policy, const RolloutStorage& storage);
 
 class Stopwatch {
  public:

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "agents/checkpoint.h"
+#include "agents/decision_transformer.h"
 #include "agents/session.h"
 
 namespace dl::agents {
@@ -22,6 +23,9 @@ TrainResult train_track_gan(const TrainJob& job);             // agents/track_ga
 TrainResult train_world_model(const TrainJob& job);           // agents/world_model_stages.cpp
 
 TrainResult train(const TrainJob& job) {
+  if (job.agent.net.policy == "gtrxl" && job.agent.algo != "ppo")
+    throw std::runtime_error("agent.net.policy: gtrxl (a recurrent policy) trains with agent.algo: ppo only, not " +
+                             job.agent.algo);
   if (job.agent.algo == "ppo" && !job.agent.init_from.empty()) return train_ppo_from_init(job);
   if (job.agent.algo == "bc") return train_bc(job);
   if (job.agent.algo == "dagger") return train_dagger(job);
@@ -273,6 +277,15 @@ TrainResult Session::finish() {
 
 EvalResult evaluate(const std::string& checkpoint_path, const EvalOptions& options,
                     const envs::EnvConfig* env_override) {
+  if (checkpoint_algo(checkpoint_path) == "decision_transformer") {
+    DTCheckpoint dt = read_dt_checkpoint(checkpoint_path);
+    envs::EnvConfig env = env_override ? *env_override : dt.env;
+    if (!env_override) env.tracks = options.tracks;
+    const torch::Device device = resolve_device(options.device);
+    dt.model->to(device);
+    return run_dt_episodes(dt.model, dt.runtime, env, options.env_factory, options.episodes, options.seed, device,
+                           options.num_threads);
+  }
   CheckpointData data = read_checkpoint_data(checkpoint_path);
   envs::EnvConfig env = env_override ? *env_override : data.env;
   if (!env_override) env.tracks = options.tracks;

@@ -155,6 +155,10 @@ torch::Tensor GatedTransformerImpl::build_mask(int64_t batch, int64_t steps, con
                                               : torch::zeros({batch, steps}, long_opts);
   const auto key_episode = torch::cat({torch::zeros({batch, m}, long_opts), query_episode}, 1);
   allowed = allowed.logical_and(key_episode.unsqueeze(1).eq(query_episode.unsqueeze(2)));
+  // With memory, every query sees at most memory_length steps back (a sliding window): a step then has
+  // the same context whether the sequence runs one step at a time, in segments or whole, which is what
+  // lets PPO recompute a rollout's log-probs exactly from chunks and their stored memories.
+  if (config_.memory_length > 0) allowed = allowed.logical_and(distance.le(config_.memory_length).unsqueeze(0));
   if (m > 0) {
     const auto key_valid = torch::cat({memory->valid.to(device), torch::ones({batch, steps}, long_opts.dtype(torch::kBool))}, 1);
     allowed = allowed.logical_and(key_valid.unsqueeze(1));

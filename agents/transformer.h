@@ -19,7 +19,8 @@
 // last memory_length steps, detached (no gradient flows into earlier segments), and queries attend to
 // [memory; current segment]. A batch element's memory can be forgotten on its own (TransformerMemory::
 // forget), which a rollout does at episode boundaries. Within a segment, `starts` [B, T] marks steps
-// that begin a new episode: they and the steps after them see nothing before them. With causal masks
+// that begin a new episode: they and the steps after them see nothing before them. With memory, each
+// step attends to at most memory_length steps back, in a segment as across segments (a sliding window). With causal masks
 // and relative positions, running a sequence in segments with enough memory gives the same outputs as
 // running it whole (tested).
 //

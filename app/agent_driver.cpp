@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "agents/checkpoint.h"
+#include "agents/decision_transformer.h"
 #include "agents/policy.h"
 #include "agents/rollout.h"
 #include "app/config.h"
@@ -57,17 +58,30 @@ struct AgentDriver::Impl {
   // return on the HUD.
   float value_scale = 1;
   torch::Tensor obs_host;
+  agents::TransformerMemory memory;  // recurrent policies; empty otherwise
+  std::unique_ptr<agents::DTActor> dt;  // a Decision Transformer checkpoint drives through this instead
 };
 
 AgentDriver::AgentDriver(const std::string& target, const std::string& device) : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   m.path = find_checkpoint(target);
+  m.device = agents::resolve_device(device);
   try {
+    if (agents::checkpoint_algo(m.path) == "decision_transformer") {
+      agents::DTCheckpoint dt = agents::read_dt_checkpoint(m.path);
+      m.data.env = dt.env;
+      m.data.agent = dt.agent;
+      m.data.algo = "decision_transformer";
+      m.specs = specs_of(m.data.env);
+      dt.model->to(m.device);
+      dt.model->eval();
+      m.dt = std::make_unique<agents::DTActor>(dt.model, dt.runtime, 1, m.specs.action.dim(), m.device);
+      return;
+    }
     m.data = agents::read_checkpoint_data(m.path);
   } catch (const std::exception& e) {
     throw ConfigError(m.path + ": cannot read the checkpoint: " + e.what());
   }
-  m.device = agents::resolve_device(device);
   m.specs = specs_of(m.data.env);
   m.policy = agents::ActorCritic(m.specs.obs, m.specs.action, m.data.agent.net);
   try {
@@ -77,6 +91,7 @@ AgentDriver::AgentDriver(const std::string& target, const std::string& device) :
   }
   m.policy->to(m.device);
   m.policy->eval();
+  m.memory = m.policy->initial_memory(1, m.device);
   if (!m.data.obs_norm.empty() && m.specs.obs.dtype == envs::DType::f32) {
     // state = [count, mean..., var...]
     m.obs_norm = std::make_unique<envs::ObsNormalizer>(static_cast<int>((m.data.obs_norm.size() - 1) / 2),
@@ -118,12 +133,35 @@ envs::EnvConfig AgentDriver::env_config_for(const std::string& id) const {
 std::optional<float> AgentDriver::act(const void* obs, float* action) {
   Impl& m = *impl_;
   torch::InferenceMode inference;
+  if (m.dt) {
+    const torch::Tensor a = m.dt->act(static_cast<const float*>(obs));
+    std::memcpy(action, a.data_ptr<float>(), sizeof(float) * static_cast<size_t>(m.specs.action.dim()));
+    return std::nullopt;  // a DT has no value estimate
+  }
   std::memcpy(m.obs_host.data_ptr(), obs, m.obs_host.nbytes());
   if (m.obs_norm) m.obs_norm->normalize(m.obs_host.data_ptr<float>(), 1);
-  const agents::ActOutput out = m.policy->act(m.obs_host.to(m.device), /*deterministic=*/true);
+  const agents::ActOutput out = m.policy->act(m.obs_host.to(m.device), /*deterministic=*/true, &m.memory);
   const torch::Tensor a = out.env_action.to(torch::kCPU, torch::kFloat32).contiguous();
   std::memcpy(action, a.data_ptr<float>(), sizeof(float) * static_cast<size_t>(m.specs.action.dim()));
   return out.value.to(torch::kCPU).item<float>() * m.value_scale;
+}
+
+void AgentDriver::new_episode() {
+  Impl& m = *impl_;
+  if (m.dt) return m.dt->new_episode(0);
+  m.memory = m.policy->initial_memory(1, m.device);
+}
+
+void AgentDriver::observe_reward(float reward) {
+  if (impl_->dt) impl_->dt->observe(0, reward, /*episode_ended=*/false);
+}
+
+std::function<void(float)> AgentDriver::reward_hook() {
+  return [this](float reward) { observe_reward(reward); };
+}
+
+std::function<void()> AgentDriver::episode_start_hook() {
+  return [this] { new_episode(); };
 }
 
 video::DriverFn AgentDriver::driver() {

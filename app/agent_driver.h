@@ -1,7 +1,9 @@
 // drivelab/app: a trained policy as a driver for the viewer and for videos. Loads a checkpoint through
 // agents/checkpoint.h (the env config, the network, the observation normalizer) and acts on single
-// observations: the mean action, plus the critic's value estimate in return units.
+// observations: the mean action, plus the critic's value estimate in return units. Decision Transformer
+// checkpoints (agent.algo decision_transformer) drive too, conditioned on their stored target return.
 #pragma once
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,8 +34,16 @@ class AgentDriver {
 
   // Writes the env action for one observation (laid out as the env's observation spec) and returns the
   // value estimate. Deterministic: the distribution's mode.
+  // A policy with memory (net.policy gtrxl) carries it from step to step; new_episode() clears it.
   std::optional<float> act(const void* obs, float* action);
+  void new_episode();
   video::DriverFn driver();
+  // new_episode as a callback for HeadlessOptions / WindowOptions::on_episode_start.
+  std::function<void()> episode_start_hook();
+  // A Decision Transformer checkpoint conditions on the return still to go: it needs each step's reward
+  // (HeadlessOptions / WindowOptions::on_reward). Other policies ignore it.
+  void observe_reward(float reward);
+  std::function<void(float)> reward_hook();
 
  private:
   struct Impl;

@@ -67,8 +67,10 @@ class CheckpointPolicy : public data::CollectPolicy {
       norm_->load_state(data.obs_norm);
     }
     action_dim_ = env.action_spec().dim();
+    memory_ = policy_->initial_memory(1, device_);
   }
   std::string name() const override { return name_; }
+  void begin_episode(uint64_t) override { memory_ = policy_->initial_memory(1, device_); }
   void act(const void* obs, const sim::World*, float* action) override {
     torch::NoGradGuard no_grad;
     std::vector<int64_t> shape = {1};
@@ -81,7 +83,7 @@ class CheckpointPolicy : public data::CollectPolicy {
       if (norm_) norm_->normalize(copy.data(), 1);
       input = torch::from_blob(copy.data(), shape, torch::kFloat32).clone();
     }
-    const torch::Tensor a = policy_->act(input.to(device_), /*deterministic=*/true).env_action.to(torch::kCPU)
+    const torch::Tensor a = policy_->act(input.to(device_), /*deterministic=*/true, &memory_).env_action.to(torch::kCPU)
                                 .to(torch::kFloat32).contiguous();
     std::copy(a.data_ptr<float>(), a.data_ptr<float>() + action_dim_, action);
   }
@@ -91,6 +93,7 @@ class CheckpointPolicy : public data::CollectPolicy {
   torch::Device device_;
   envs::Spec obs_spec_;
   agents::ActorCritic policy_{nullptr};
+  agents::TransformerMemory memory_;  // recurrent policies; empty otherwise
   std::unique_ptr<envs::ObsNormalizer> norm_;
   int action_dim_ = 0;
 };

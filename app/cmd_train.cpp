@@ -68,6 +68,7 @@ int cmd_train(const TrainArgs& args) {
   try {
     if (config.agent.algo == "track_gan") plot_gan_curve(metrics.rows(), title, (fs::path(run_dir) / "learning_curve.png").string());
     else plot_learning_curve(metrics.rows(), title, (fs::path(run_dir) / "learning_curve.png").string());
+    plot_expert_use(metrics.rows(), title, (fs::path(run_dir) / "expert_use.png").string());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "drivelab: no learning curve: %s\n", e.what());
   }

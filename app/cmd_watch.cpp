@@ -55,6 +55,8 @@ int run_watch(const WatchArgs& a) {
     o.record_every = a.view.record_every;
     o.screenshot = a.view.screenshot;
     o.screenshot_step = a.view.screenshot_step;
+    o.on_episode_start = agent.episode_start_hook();
+    o.on_reward = agent.reward_hook();
     const video::HeadlessResult r = video::run_headless(env, agent.driver(), o);
     for (size_t i = 0; i < r.returns.size(); ++i)
       std::printf("episode %zu: return %.1f, %d steps\n", i + 1, r.returns[i], r.lengths[i]);
@@ -74,6 +76,8 @@ int run_watch(const WatchArgs& a) {
   w.record_every = a.view.record_every;
   w.screenshot = a.view.screenshot;
   w.screenshot_step = a.view.screenshot_step;
+  w.on_episode_start = agent.episode_start_hook();
+  w.on_reward = agent.reward_hook();
   const viewer::WindowResult r = viewer::run_window(env, agent.driver(), w);
   if (!w.record.empty()) std::printf("wrote %s (%d frames)\n", w.record.c_str(), r.frames_recorded);
   if (!w.screenshot.empty()) std::printf("wrote %s\n", w.screenshot.c_str());

@@ -53,6 +53,8 @@ int cmd_bench(const BenchArgs& args);
 // A subcommand added by its own file, and the function that runs it once parsed.
 using CommandHook = std::pair<CLI::App*, std::function<int()>>;
 
+CommandHook add_plot_command(CLI::App& app);  // app/cmd_plot.cpp
+
 int run_cli(int argc, char** argv);
 
 }  // namespace dl::app

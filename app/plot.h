@@ -18,6 +18,14 @@ struct Series {
 void plot_series(const std::vector<Series>& series, const std::string& title, const std::string& x_label,
                  const std::string& y_label, const std::string& png_path);
 
+// Series of the metrics matching `patterns` ("name", or "prefix*"), one per metric, labelled
+// "<label_prefix> <name>" (app/cmd_plot.cpp).
+std::vector<Series> metric_series(const std::vector<MetricRow>& rows, const std::vector<std::string>& patterns,
+                                  const std::string& label_prefix);
+// The share of routing slots of each actor expert (moe/actor_expert_<i>) over a run; nothing when the
+// run has no such metrics.
+void plot_expert_use(const std::vector<MetricRow>& rows, const std::string& title, const std::string& png_path);
+
 // The learning curve of a run: episodic return (raw and smoothed) and evaluation returns against steps.
 void plot_learning_curve(const std::vector<MetricRow>& rows, const std::string& title, const std::string& png_path);
 

@@ -24,6 +24,8 @@ void write_policy_gif(const std::string& checkpoint_path, const std::string& gif
   o.view.pixels_per_m = kGifZoom_ppm;
   o.record = gif_path;
   o.record_every = kGifEvery;
+  o.on_episode_start = agent.episode_start_hook();
+  o.on_reward = agent.reward_hook();
   video::run_headless(env, agent.driver(), o);
 }
 

@@ -27,6 +27,7 @@ HeadlessResult run_headless(const envs::EnvConfig& config, const DriverFn& drive
   HeadlessResult result;
   for (int episode = 0; episode < options.episodes; ++episode) {
     runner.reset(options.seed + static_cast<uint64_t>(episode));
+    if (options.on_episode_start) options.on_episode_start();
     int steps = 0;
     bool ended = false;
     while (!ended) {
@@ -37,6 +38,7 @@ HeadlessResult run_headless(const envs::EnvConfig& config, const DriverFn& drive
       if (shoot_now) write_image(frame, options.screenshot), screenshot_due = false;
       const std::optional<float> value = driver(runner.obs(), action.data());
       ended = runner.step(action.data(), value);
+      if (options.on_reward) options.on_reward(runner.hud().reward);
       ++steps;
       if (options.max_steps > 0 && steps >= options.max_steps) ended = true;
     }

@@ -2,6 +2,7 @@
 // `drivelab train`). Everything goes through render/raster; nothing here touches SDL.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@ struct HeadlessOptions {
   int record_every = 2;        // record every k-th agent step
   std::string screenshot;      // still image (.png, .ppm), "" = none
   int screenshot_step = 100;   // agent step of the first episode to save (its last frame if it ends sooner)
+  std::function<void()> on_episode_start;  // called after each reset (a driver with memory forgets it)
+  std::function<void(float)> on_reward;    // each step's reward (a return-conditioned driver needs it)
 };
 
 struct HeadlessResult {

@@ -30,6 +30,7 @@ class Loop {
       video_ = video::open_video(options.record, options.width, options.height, runner_.step_s() * options.record_every);
     screenshot_due_ = !options.screenshot.empty();
     runner_.reset(next_seed());
+    if (options_.on_episode_start) options_.on_episode_start();
   }
 
   WindowResult run() {
@@ -64,6 +65,7 @@ class Loop {
 
   void start_episode() {
     runner_.reset(next_seed());
+    if (options_.on_episode_start) options_.on_episode_start();
     prev_action_ = {};
     clock_.reset();
   }
@@ -86,6 +88,7 @@ class Loop {
       action_[0] = prev_action_.steer, action_[1] = prev_action_.gas, action_[2] = prev_action_.brake;
     }
     runner_.step(action_.data(), value);
+    if (options_.on_reward) options_.on_reward(runner_.hud().reward);
     const bool first_episode = seeds_used_ == 1;
     if (screenshot_due_ && first_episode && (runner_.hud().step >= options_.screenshot_step || runner_.done()))
       take_screenshot();

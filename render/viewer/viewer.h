@@ -6,6 +6,7 @@
 // video plays back in real time whatever the viewer's speed or frame rate was.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "envs/config.h"
@@ -26,6 +27,8 @@ struct WindowOptions {
   std::string screenshot;       // save the frame at screenshot_step of the first episode here, then quit
   int screenshot_step = 100;
   double fps = 60;              // frame-rate cap when the display has no vsync
+  std::function<void()> on_episode_start;  // called after each reset (a driver with memory forgets it)
+  std::function<void(float)> on_reward;    // each step's reward (a return-conditioned driver needs it)
 };
 
 struct WindowResult {

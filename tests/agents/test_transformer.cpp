@@ -6,6 +6,7 @@
 #include <limits>
 #include <random>
 
+#include "agents/checkpoint.h"
 #include "agents/decision_transformer.h"
 #include "agents/transformer.h"
 #include "point_mass.h"
@@ -469,5 +470,23 @@ TEST_CASE("agent.algo decision_transformer trains from a DLDS file through train
   const auto checkpoint = read_dt_checkpoint((dir / "run" / "checkpoints" / "latest.pt").string());
   CHECK(checkpoint.agent.context_length == 5);
   CHECK(std::filesystem::exists(dir / "run" / "checkpoints" / "best.pt"));
+
+  // `drivelab eval`'s entry point reads the DT's own format and plays it as run_dt_episodes does.
+  const std::string latest = (dir / "run" / "checkpoints" / "latest.pt").string();
+  CHECK(checkpoint_algo(latest) == "decision_transformer");
+  EvalOptions eval_options;
+  eval_options.episodes = 3;
+  eval_options.seed = 21;
+  eval_options.num_threads = 1;
+  eval_options.env_factory = dl::testing::point_mass_factory();
+  const EvalResult evaluated = evaluate(latest, eval_options);
+  REQUIRE(evaluated.returns.size() == 3);
+  auto direct_env = checkpoint.env;
+  direct_env.tracks = "test";
+  auto model = checkpoint.model;
+  const EvalResult direct = run_dt_episodes(model, checkpoint.runtime, direct_env, dl::testing::point_mass_factory(),
+                                            3, 21, torch::kCPU, 1);
+  CHECK(evaluated.returns == direct.returns);
+  CHECK(evaluated.lengths == direct.lengths);
   std::filesystem::remove_all(dir);
 }

@@ -142,3 +142,31 @@ TEST_CASE("a tiny training run writes its run folder, and eval reads it", "[cli]
   CHECK(missing.code == 2);
   fs::remove_all(dir);
 }
+
+TEST_CASE("plot draws metrics of several runs into a PNG and names a metric it cannot find", "[cli]") {
+  const fs::path dir = temp_dir("plot");
+  for (const char* run_name : {"a", "b"}) {
+    fs::create_directories(dir / run_name);
+    std::string csv = "step,wall_s,name,value\n";
+    for (int i = 1; i <= 5; ++i) {
+      const std::string step = std::to_string(i * 1000);
+      csv += step + ",1,eval/return_mean," + std::to_string(10 * i) + "\n";
+      csv += step + ",1,moe/actor_expert_0,0.4\n" + step + ",1,moe/actor_expert_1,0.6\n";
+    }
+    write(dir / run_name / "metrics.csv", csv);
+  }
+  auto r = run("plot " + (dir / "a").string() + " " + (dir / "b").string() + " --out " + (dir / "eval.png").string());
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("2 series"));
+  CHECK(fs::file_size(dir / "eval.png") > 1000);
+  auto experts = run("plot " + (dir / "a").string() + " --metric 'moe/actor_expert_*' --out " + (dir / "moe.png").string());
+  INFO(experts.output);
+  CHECK(experts.code == 0);
+  CHECK_THAT(experts.output, Catch::Contains("2 series"));
+  auto missing = run("plot " + (dir / "a").string() + " --metric losses/none --out " + (dir / "none.png").string());
+  CHECK(missing.code == 2);
+  CHECK_THAT(missing.output, Catch::Contains("no metric matches"));
+  CHECK(!fs::exists(dir / "none.png"));
+  fs::remove_all(dir);
+}
