@@ -5,6 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "sim/polyline.h"
+
 namespace dl::envs {
 namespace {
 
@@ -30,36 +32,6 @@ float wrap_angle(float a) {
   while (a > kTwoPi / 2) a -= static_cast<float>(kTwoPi);
   while (a < -kTwoPi / 2) a += static_cast<float>(kTwoPi);
   return a;
-}
-
-Vec2 bspline(Vec2 p0, Vec2 p1, Vec2 p2, Vec2 p3, float t) {
-  const float t2 = t * t, t3 = t2 * t, u = 1 - t;
-  return p0 * (u * u * u / 6) + p1 * ((3 * t3 - 6 * t2 + 4) / 6) + p2 * ((-3 * t3 + 3 * t2 + 3 * t + 1) / 6) +
-         p3 * (t3 / 6);
-}
-
-// Points at `count` even arc-length steps along a closed polyline, the first at poly[0].
-std::vector<Vec2> resample_closed(const std::vector<Vec2>& poly, int count) {
-  const int n = static_cast<int>(poly.size());
-  std::vector<double> cum(n + 1, 0.0);
-  for (int i = 0; i < n; ++i) cum[i + 1] = cum[i] + (poly[(i + 1) % n] - poly[i]).length();
-  const double step = cum[n] / count;
-  std::vector<Vec2> out(count);
-  int seg = 0;
-  for (int k = 0; k < count; ++k) {
-    const double s = k * step;
-    while (seg < n - 1 && cum[seg + 1] < s) ++seg;
-    const double len = cum[seg + 1] - cum[seg];
-    const float t = len > 0 ? static_cast<float>((s - cum[seg]) / len) : 0.f;
-    out[k] = poly[seg] + (poly[(seg + 1) % n] - poly[seg]) * t;
-  }
-  return out;
-}
-
-double perimeter(const std::vector<Vec2>& poly) {
-  double total = 0;
-  for (size_t i = 0; i < poly.size(); ++i) total += (poly[(i + 1) % poly.size()] - poly[i]).length();
-  return total;
 }
 
 // The N-gon of the angles: edge k leaves vertex k with heading a_0 + ... + a_k. Returns N + 1 vertices;
@@ -116,15 +88,9 @@ void smooth(std::vector<float>& a, bool toward_circle) {
 
 // The road: the N-gon smoothed by a closed B-spline and resampled at the point spacing.
 sim::Track build(const std::vector<Vec2>& polygon, const sim::TrackParams& params) {
-  const int n = static_cast<int>(polygon.size());
-  std::vector<Vec2> dense;
-  dense.reserve(n * kSplineSamples);
-  for (int i = 0; i < n; ++i) {
-    const Vec2 p0 = polygon[(i + n - 1) % n], p1 = polygon[i], p2 = polygon[(i + 1) % n], p3 = polygon[(i + 2) % n];
-    for (int k = 0; k < kSplineSamples; ++k) dense.push_back(bspline(p0, p1, p2, p3, k / float(kSplineSamples)));
-  }
-  const int count = std::max(8, static_cast<int>(std::lround(perimeter(dense) / params.point_spacing_m)));
-  std::vector<Vec2> center = resample_closed(dense, count);
+  const std::vector<Vec2> dense = sim::closed_bspline(polygon, kSplineSamples);
+  const int count = std::max(8, static_cast<int>(std::lround(sim::closed_length(dense) / params.point_spacing_m)));
+  std::vector<Vec2> center = sim::resample_closed(dense, count);
   std::vector<float> width(center.size(), params.width_m);
   return sim::make_track(std::move(center), std::move(width), params);
 }
@@ -160,7 +126,7 @@ std::vector<float> encode_track(const sim::Track& track, int samples) {
   double area2 = 0;
   for (size_t i = 0; i < pts.size(); ++i) area2 += pts[i].cross(pts[(i + 1) % pts.size()]);
   if (area2 < 0) std::reverse(pts.begin() + 1, pts.end());  // counter-clockwise, still starting at point 0
-  const std::vector<Vec2> q = resample_closed(pts, samples);
+  const std::vector<Vec2> q = sim::resample_closed(pts, samples);
   std::vector<float> values(samples + 1);
   std::vector<double> heading(samples);
   for (int k = 0; k < samples; ++k) {
@@ -170,7 +136,7 @@ std::vector<float> encode_track(const sim::Track& track, int samples) {
   }
   for (int k = 0; k < samples; ++k)
     values[k] = wrap_angle(static_cast<float>(heading[k] - heading[(k + samples - 1) % samples]));
-  values[samples] = static_cast<float>(perimeter(q));
+  values[samples] = static_cast<float>(sim::closed_length(q));
   return values;
 }
 

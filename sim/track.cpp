@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/polyline.h"
 #include "sim/rng.h"
 
 namespace dl::sim {
@@ -18,17 +19,6 @@ constexpr int kMaxAttempts = 1000;
 // Clearance between unrelated road parts, beyond both half widths (m).
 constexpr float kRoadClearance_m = 1.0f;
 
-// Uniform cubic B-spline: it approximates the checkpoints rather than passing through them, which keeps
-// the curve C2 and its bends far gentler than an interpolating spline through jittered points.
-Vec2 bspline(Vec2 p0, Vec2 p1, Vec2 p2, Vec2 p3, float t) {
-  const float t2 = t * t, t3 = t2 * t, u = 1 - t;
-  const float a = u * u * u / 6;
-  const float b = (3 * t3 - 6 * t2 + 4) / 6;
-  const float c = (-3 * t3 + 3 * t2 + 3 * t + 1) / 6;
-  const float d = t3 / 6;
-  return p0 * a + p1 * b + p2 * c + p3 * d;
-}
-
 std::vector<Vec2> draw_checkpoints(Rng& rng, const TrackParams& p) {
   std::vector<Vec2> cps(p.checkpoints);
   const float step_rad = 2 * kPi / p.checkpoints;
@@ -40,35 +30,11 @@ std::vector<Vec2> draw_checkpoints(Rng& rng, const TrackParams& p) {
   return cps;
 }
 
-std::vector<Vec2> dense_spline(const std::vector<Vec2>& cps) {
-  const int n = static_cast<int>(cps.size());
-  std::vector<Vec2> out;
-  out.reserve(n * kSplineSamples);
-  for (int i = 0; i < n; ++i) {
-    const Vec2 p0 = cps[(i + n - 1) % n], p1 = cps[i], p2 = cps[(i + 1) % n], p3 = cps[(i + 2) % n];
-    for (int k = 0; k < kSplineSamples; ++k) out.push_back(bspline(p0, p1, p2, p3, k / float(kSplineSamples)));
-  }
-  return out;
-}
-
 // Resamples a closed polyline at an even spacing close to spacing_m, so the closing segment is as long as
 // every other one (a clean closure by construction).
-std::vector<Vec2> resample_closed(const std::vector<Vec2>& poly, float spacing_m) {
-  const int n = static_cast<int>(poly.size());
-  std::vector<double> cum(n + 1, 0.0);
-  for (int i = 0; i < n; ++i) cum[i + 1] = cum[i] + (poly[(i + 1) % n] - poly[i]).length();
-  const int count = std::max(8, static_cast<int>(std::lround(cum[n] / spacing_m)));
-  const double step = cum[n] / count;
-  std::vector<Vec2> out(count);
-  int seg = 0;
-  for (int k = 0; k < count; ++k) {
-    const double s = k * step;
-    while (seg < n - 1 && cum[seg + 1] < s) ++seg;
-    const double len = cum[seg + 1] - cum[seg];
-    const float t = len > 0 ? static_cast<float>((s - cum[seg]) / len) : 0.f;
-    out[k] = poly[seg] + (poly[(seg + 1) % n] - poly[seg]) * t;
-  }
-  return out;
+std::vector<Vec2> resample_at_spacing(const std::vector<Vec2>& poly, float spacing_m) {
+  const int count = std::max(8, static_cast<int>(std::lround(closed_length(poly) / spacing_m)));
+  return resample_closed(poly, count);
 }
 
 float signed_curvature(Vec2 p0, Vec2 p1, Vec2 p2) {
@@ -226,7 +192,7 @@ Track generate_track(uint64_t seed, const TrackParams& params) {
   std::string last_error;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     Rng rng(Rng::mix(seed, static_cast<uint64_t>(attempt)));
-    std::vector<Vec2> center = resample_closed(dense_spline(draw_checkpoints(rng, params)), params.point_spacing_m);
+    std::vector<Vec2> center = resample_at_spacing(closed_bspline(draw_checkpoints(rng, params), kSplineSamples), params.point_spacing_m);
     std::vector<float> width(center.size(), params.width_m);
     Track t = make_track(std::move(center), std::move(width), params);
     t.seed = seed;

@@ -1,6 +1,5 @@
 // End to end: the real `drivelab` binary on small configs, its outputs and its exit codes.
 #include <catch2/catch.hpp>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -8,24 +7,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/app/run_drivelab.h"
+
 namespace fs = std::filesystem;
 
 namespace {
-struct Result {
-  int code;
-  std::string output;
-};
-
-Result run(const std::string& args) {
-  const std::string cmd = std::string(DRIVELAB_BINARY_DIR) + "/drivelab " + args + " 2>&1";
-  std::FILE* pipe = ::popen(cmd.c_str(), "r");
-  REQUIRE(pipe);
-  std::string out;
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using dl::test::Result;
+using dl::test::run;
 
 fs::path temp_dir(const std::string& name) {
   fs::path dir = fs::temp_directory_path() / ("drivelab_test_" + name + "_" + std::to_string(::getpid()));

@@ -1,31 +1,19 @@
 // End to end: a tiny track_gan run through the drivelab binary, `tracks sample` on its generator,
 // a PPO run on generated tracks, and the errors for bad model paths.
 #include <catch2/catch.hpp>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "tests/app/run_drivelab.h"
+
 namespace fs = std::filesystem;
 
 namespace {
-struct Result {
-  int code;
-  std::string output;
-};
-
-Result run(const std::string& args) {
-  const std::string cmd = std::string(DRIVELAB_BINARY_DIR) + "/drivelab " + args + " 2>&1";
-  std::FILE* pipe = ::popen(cmd.c_str(), "r");
-  REQUIRE(pipe);
-  std::string out;
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using dl::test::Result;
+using dl::test::run;
 
 bool is_png(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
