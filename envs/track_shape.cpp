@@ -28,12 +28,6 @@ constexpr float kCircleBlend = 0.2f;
 // Without repair, a loop whose end misses its start by more than this many edge lengths is rejected.
 constexpr float kRawClosureEdges = 1.0f;
 
-float wrap_angle(float a) {
-  while (a > kTwoPi / 2) a -= static_cast<float>(kTwoPi);
-  while (a < -kTwoPi / 2) a += static_cast<float>(kTwoPi);
-  return a;
-}
-
 // The N-gon of the angles: edge k leaves vertex k with heading a_0 + ... + a_k. Returns N + 1 vertices;
 // the last is where the loop ends (the start again, when it closes).
 std::vector<Vec2> integrate(const std::vector<float>& angles, float edge_m) {
@@ -135,7 +129,7 @@ std::vector<float> encode_track(const sim::Track& track, int samples) {
     heading[k] = std::atan2(d.y, d.x);
   }
   for (int k = 0; k < samples; ++k)
-    values[k] = wrap_angle(static_cast<float>(heading[k] - heading[(k + samples - 1) % samples]));
+    values[k] = sim::wrap_angle(static_cast<float>(heading[k] - heading[(k + samples - 1) % samples]));
   values[samples] = static_cast<float>(sim::closed_length(q));
   return values;
 }

@@ -15,6 +15,9 @@ struct Vec2 {
   float length() const { return std::sqrt(x * x + y * y); }
 };
 
+// An angle brought into [-pi, pi].
+inline float wrap_angle(float a) { return std::remainder(a, 2 * 3.14159265358979f); }
+
 struct Color {
   uint8_t r = 0, g = 0, b = 0;
   bool operator==(const Color&) const = default;

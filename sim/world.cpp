@@ -16,8 +16,6 @@ constexpr int kPositionIterations = 2;
 constexpr float kTileMargin_m = 1.0f;
 constexpr float kPi = 3.14159265358979f;
 
-float wrap_angle(float a) { return std::remainder(a, 2 * kPi); }
-
 class ClosestRay : public b2RayCastCallback {
  public:
   explicit ClosestRay(const b2Body* ignore) : ignore_(ignore) {}
