@@ -60,6 +60,7 @@ struct EvalOptions {
 struct EvalResult {
   std::vector<double> returns;
   std::vector<int> lengths;
+  std::vector<float> lap_times_s;  // per episode as `returns`: simulated seconds to the lap, -1 if none
   int laps_completed = 0;
 };
 // Loads a checkpoint (its env and agent config come from inside it) and runs episodes.

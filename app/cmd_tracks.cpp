@@ -51,7 +51,7 @@ struct TracksArgs {
 
 sim::TrackParams params_of(const std::string& preset) {
   sim::TrackPreset p;
-  if (!sim::parse_track_preset(preset, &p)) throw ConfigError("--preset: unknown preset '" + preset + "' (easy, medium, hard)");
+  if (!sim::parse_track_preset(preset, &p)) throw ConfigError("--preset: unknown preset '" + preset + "' (easy, medium, hard, circuit)");
   return sim::track_preset(p);
 }
 
@@ -265,7 +265,7 @@ CommandHook add_tracks_command(CLI::App& app) {
   sample->add_option("--out", args->out, "Grid picture (.png or .ppm)");
   sample->add_option("--first", args->first_id, "First generated track id");
   sample->add_option("--preset", args->preset, "Track parameters to decode with (width, min curve radius, spacing)")
-      ->check(CLI::IsMember({"easy", "medium", "hard"}));
+      ->check(CLI::IsMember({"easy", "medium", "hard", "circuit"}));
   sample->add_option("--save-dir", args->save_dir, "Also write the valid tracks as track files here");
   sample->add_option("--columns", args->columns, "Grid columns (0 = about square)")->check(CLI::Range(0, 1000));
   sample->add_option("--cell", args->cell_px, "Cell size in pixels")->check(CLI::Range(32, 2048));
@@ -280,7 +280,7 @@ CommandHook add_tracks_command(CLI::App& app) {
   show->add_option("--out", args->out, "Grid picture (.png or .ppm)");
   show->add_option("--set", args->set, "Track set")->check(CLI::IsMember({"train", "test"}));
   show->add_option("--first", args->first_id, "First track id (default: the set's first)");
-  show->add_option("--preset", args->preset, "Track generator preset")->check(CLI::IsMember({"easy", "medium", "hard"}));
+  show->add_option("--preset", args->preset, "Track generator preset")->check(CLI::IsMember({"easy", "medium", "hard", "circuit"}));
   show->add_option("--save-dir", args->save_dir, "Also write the tracks as track files here");
   show->add_option("--columns", args->columns, "Grid columns (0 = about square)")->check(CLI::Range(0, 1000));
   show->add_option("--cell", args->cell_px, "Cell size in pixels")->check(CLI::Range(32, 2048));

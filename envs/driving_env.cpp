@@ -40,6 +40,7 @@ sim::WorldConfig world_config(const EnvConfig& config) {
   w.car = config.car;
   w.grip = config.grip;
   w.lidar = config.lidar;
+  w.lookahead = config.lookahead;
   w.traffic = config.traffic;
   w.dt_s = config.dt_s;
   return w;
@@ -53,7 +54,8 @@ DrivingEnv::DrivingEnv(const EnvConfig& config)
       pixels_(config.id == "carracing"),
       layout_(vector_obs_layout(config, base_world_)),
       obs_spec_(pixels_ ? pixel_obs_spec(config.pixels) : vector_obs_spec(layout_)),
-      action_spec_(make_action_spec(config.action)) {
+      action_spec_(make_action_spec(config.action)),
+      circuit_params_(sim::track_preset(sim::TrackPreset::circuit)) {
   if (config.action_repeat < 1)
     throw std::invalid_argument("action_repeat must be >= 1, got " + std::to_string(config.action_repeat));
 }
@@ -66,6 +68,10 @@ void DrivingEnv::reset(uint64_t seed, void* obs, Info& info) {
     world_->reset(rng_.next_u64(), track);
   } else {
     const uint64_t track_id = tracks_.next_id(rng_);
+    // A share of train episodes on real-circuit-scale layouts; the draw is made only when asked for, so
+    // other configs keep their random stream.
+    if (config_.circuit_fraction > 0 && config_.tracks == "train" && rng_.uniform() < config_.circuit_fraction)
+      world_->mutable_config().track = circuit_params_;
     if (const sim::Track* generated = tracks_.generated(track_id, rng_)) world_->reset(rng_.next_u64(), *generated);
     else world_->reset(rng_.next_u64(), track_id);
   }
