@@ -19,6 +19,7 @@
 #include "envs/track_shape.h"
 #include "envs/track_source.h"
 #include "render/video/video.h"
+#include "sim/circuit.h"
 #include "sim/rng.h"
 
 namespace fs = std::filesystem;
@@ -47,6 +48,7 @@ struct TracksArgs {
   int cell_px = 256;
   int reference = 0;  // sample: procedural train tracks for diversity/novelty (0 = no statistics)
   std::string set = "train";  // show
+  std::string reference_tracks;  // show: track files drawn first, beside the procedural ones
 };
 
 sim::TrackParams params_of(const std::string& preset) {
@@ -209,7 +211,29 @@ int run_show(const TracksArgs& a) {
   for (const auto& t : owned) tracks.push_back(&t);
   std::printf("procedural %s tracks %llu .. %llu, preset %s\n", a.set.c_str(), static_cast<unsigned long long>(first),
               static_cast<unsigned long long>(first + a.count - 1), a.preset.c_str());
+  // Shape statistics (sim::track_stats): the figures docs/envs.md compares with real circuits.
+  auto print_stats = [](const char* what, const sim::Track& t) {
+    const sim::TrackStats st = sim::track_stats(t);
+    std::printf("  %-28s %6.0f m  %2d corners (%.1f/km)  longest straight %4.0f m  tightest %5.1f m  %d hairpins  "
+                "width %.1f-%.1f m  %s\n",
+                what, st.length_m, st.corners, st.corners_per_km, st.longest_straight_m, st.min_radius_m, st.hairpins,
+                st.width_min_m, st.width_max_m, st.clockwise ? "clockwise" : "counter-clockwise");
+  };
+  std::vector<sim::Track> references;
+  if (!a.reference_tracks.empty()) {
+    for (const auto& path : envs::list_track_files(a.reference_tracks)) {
+      references.push_back(sim::load_track(path));
+      print_stats(fs::path(path).filename().string().c_str(), references.back());
+    }
+    std::vector<const sim::Track*> all;
+    for (const auto& t : references) all.push_back(&t);
+    all.insert(all.end(), tracks.begin(), tracks.end());
+    std::printf("grid: %zu reference layouts first, then the procedural tracks\n", references.size());
+    tracks.swap(all);
+  }
+  for (size_t i = 0; i < owned.size(); ++i) print_stats(("track " + std::to_string(first + i)).c_str(), owned[i]);
   write_grid(tracks, a);
+  tracks.erase(tracks.begin(), tracks.begin() + static_cast<long>(references.size()));
   TracksArgs named = a;
   named.first_id = first;
   save_tracks(tracks, named, "procedural");
@@ -282,6 +306,8 @@ CommandHook add_tracks_command(CLI::App& app) {
   show->add_option("--first", args->first_id, "First track id (default: the set's first)");
   show->add_option("--preset", args->preset, "Track generator preset")->check(CLI::IsMember({"easy", "medium", "hard", "circuit"}));
   show->add_option("--save-dir", args->save_dir, "Also write the tracks as track files here");
+  show->add_option("--reference", args->reference_tracks,
+                   "Track file or folder drawn first in the grid, for comparison (e.g. tracks/reference)");
   show->add_option("--columns", args->columns, "Grid columns (0 = about square)")->check(CLI::Range(0, 1000));
   show->add_option("--cell", args->cell_px, "Cell size in pixels")->check(CLI::Range(32, 2048));
   return {cmd, [args, sample] { return *sample ? run_sample(*args) : run_show(*args); }};

@@ -91,6 +91,8 @@ inline constexpr float kInf = std::numeric_limits<float>::infinity();
 
 struct RewardConfig {
   float tile_reward = 1000;       // spread over the track: +tile_reward / N for each newly visited tile
+  float tile_reward_per_km = 0;   // > 0: replaces tile_reward by this much per km of track, so a tile is
+                                  // worth the same on a 400 m loop and a 7 km circuit
   float step_penalty = 0.1f;      // subtracted every step
   float off_playfield = -100;     // reward on leaving the playfield (terminates)
   float offtrack_penalty = 0;     // shaping: per step with no wheel on road (0 = CarRacing's reward)
@@ -145,6 +147,7 @@ struct EnvConfig {
 template <class V>
 void visit_fields(RewardConfig& p, V& v) {
   v.field("tile_reward", p.tile_reward, "total reward for visiting every tile", 0.f, 1e6f);
+  v.field("tile_reward_per_km", p.tile_reward_per_km, "> 0: tile reward per km of track instead of per track", 0.f, 1e6f);
   v.field("step_penalty", p.step_penalty, "subtracted every step", 0.f, 100.f);
   v.field("off_playfield", p.off_playfield, "reward on leaving the playfield", -1e6f, 0.f);
   v.field("offtrack_penalty", p.offtrack_penalty, "per step off the road (shaping)", 0.f, 100.f);

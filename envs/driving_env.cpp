@@ -118,7 +118,8 @@ float DrivingEnv::physics_step(const sim::Action& action, bool& terminated, Info
   const RewardConfig& r = config_.reward;
   const int tiles = std::max(1, world_->track().num_tiles());
   const int collisions = ego_collisions(events);
-  float reward = r.tile_reward * static_cast<float>(events.new_tiles) / tiles;
+  const float lap_reward = r.tile_reward_per_km > 0 ? r.tile_reward_per_km * world_->track().length_m / 1000 : r.tile_reward;
+  float reward = lap_reward * static_cast<float>(events.new_tiles) / tiles;
   if (!events.on_road) reward -= r.offtrack_penalty;
   reward += r.speed_bonus * world_->car().speed_mps;
   reward -= r.collision_penalty * static_cast<float>(collisions);

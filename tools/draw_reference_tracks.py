@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Hand-drawn reference layouts for `drivelab tracks show --preset circuit --reference DIR`.
+"""Hand-drawn reference layouts: tracks/reference/*.track, for `drivelab tracks show --preset circuit
+--reference tracks/reference` and `drivelab eval RUN --track-files tracks/reference`.
 
 Each layout is a closed polygon we placed by hand, with a corner radius chosen by hand at each vertex;
 every corner is rounded by a circular arc (as road designers draw circuits) and the straights are what
-is left of the edges. Written as racing-line CSV (x_m,y_m,w_tr_right_m,w_tr_left_m), points every 2 m,
-which `drivelab tracks import` reads. Run: python3 tracks/reference/draw.py (writes the .csv files here).
+is left of the edges. Written as track files (docs/track_format.md, version 1: x y width) with points
+evenly spaced about 6 m apart. Run from the repository root: python3 tools/draw_reference_tracks.py
 """
 import math
 import os
@@ -61,15 +62,32 @@ def trace(vertices, step=2.0):
     return points
 
 
+def resample(points, spacing=6.0):
+    closed = points + [points[0]]
+    seg = [math.dist(closed[i], closed[i + 1]) for i in range(len(points))]
+    total = sum(seg)
+    count = max(8, round(total / spacing))
+    out, i, start = [], 0, 0.0
+    for k in range(count):
+        s = total * k / count
+        while start + seg[i] < s:
+            start += seg[i]
+            i += 1
+        t = (s - start) / seg[i]
+        (x0, y0), (x1, y1) = closed[i], closed[i + 1]
+        out.append((x0 + (x1 - x0) * t, y0 + (y1 - y0) * t))
+    return out, total
+
+
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
+    out_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tracks", "reference")
+    os.makedirs(out_dir, exist_ok=True)
     for name, (width, vertices) in LAYOUTS.items():
-        points = trace(vertices)
-        with open(os.path.join(here, name + ".csv"), "w") as f:
-            f.write("# x_m,y_m,w_tr_right_m,w_tr_left_m  hand-drawn reference layout '%s'\n" % name)
+        points, length = resample(trace(vertices))
+        with open(os.path.join(out_dir, name + ".track"), "w") as f:
+            f.write("drivelab-track 1\n# hand-drawn reference layout '%s' (tools/draw_reference_tracks.py)\n" % name)
             for x, y in points:
-                f.write("%.3f,%.3f,%.2f,%.2f\n" % (x, y, width / 2, width / 2))
-        length = sum(math.dist(points[i], points[(i + 1) % len(points)]) for i in range(len(points)))
+                f.write("%.3f %.3f %.2f\n" % (x, y, width))
         print("%-9s %5.0f m, %d points" % (name, length, len(points)))
 
 
