@@ -103,7 +103,7 @@ TEST_CASE("tracks import converts a racing-line CSV, reports repairs and rejects
   fs::remove_all(dir);
 }
 
-TEST_CASE("eval --track-files reports each track; env overrides keep the run's own env", "[cli][e2e][tracks]") {
+TEST_CASE("eval --track-files reports each track, and env overrides keep the run's own env", "[cli][e2e][tracks]") {
   const fs::path dir = temp_dir("track_files");
   const fs::path run_dir = dir / "run";
   // A run whose network takes 8 lidar rays (the default is 16): an override that dropped the run's env

@@ -297,7 +297,7 @@ TEST_CASE("import: a chicane needs no repair and keeps its shape") {
   CHECK(most_lateral == Approx(8).margin(0.5));
 }
 
-TEST_CASE("import: road parts close to overlapping are narrowed; too close is rejected with the reason") {
+TEST_CASE("import: road parts close to overlapping are narrowed, and too close is rejected with the reason") {
   Stadium shape;
   shape.waist_gap_m = 11;  // 12 m roads 11 m apart at the waist: they overlap
   const std::vector<Vec2> line = sample_curve(shape, 5);
