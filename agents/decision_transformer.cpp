@@ -289,6 +289,8 @@ EvalResult run_dt_episodes(DecisionTransformer& model, const DTRuntime& runtime,
       --remaining;
       result.returns.push_back(infos[i].episode_return);
       result.lengths.push_back(infos[i].episode_length);
+      result.lap_times_s.push_back(infos[i].episode_lap_time_s);
+      result.progress.push_back(infos[i].lap_progress);
       result.laps_completed += infos[i].episode_lap_complete ? 1 : 0;
     }
   }

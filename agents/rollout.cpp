@@ -267,7 +267,7 @@ EvalResult run_episodes(ActorCritic& policy, const envs::ObsNormalizer* obs_norm
   for (int i = 0; i < episodes % M; ++i) ++quota[i];
   std::vector<std::vector<double>> returns(M);
   std::vector<std::vector<int>> lengths(M);
-  std::vector<std::vector<float>> lap_times(M);
+  std::vector<std::vector<float>> lap_times(M), progress(M);
   auto host_obs = torch::empty(with_leading({M}, spec.shape), torch::TensorOptions().dtype(obs_dtype(spec)));
   auto actions = torch::empty({M, policy->action_dim()}, torch::kFloat32);
   vec.reset(seed);
@@ -292,6 +292,7 @@ EvalResult run_episodes(ActorCritic& policy, const envs::ObsNormalizer* obs_norm
       returns[i].push_back(infos[i].episode_return);
       lengths[i].push_back(infos[i].episode_length);
       lap_times[i].push_back(infos[i].episode_lap_time_s);
+      progress[i].push_back(infos[i].lap_progress);
       result.laps_completed += infos[i].episode_lap_complete ? 1 : 0;
     }
   }
@@ -299,6 +300,7 @@ EvalResult run_episodes(ActorCritic& policy, const envs::ObsNormalizer* obs_norm
     result.returns.insert(result.returns.end(), returns[i].begin(), returns[i].end());
     result.lengths.insert(result.lengths.end(), lengths[i].begin(), lengths[i].end());
     result.lap_times_s.insert(result.lap_times_s.end(), lap_times[i].begin(), lap_times[i].end());
+    result.progress.insert(result.progress.end(), progress[i].begin(), progress[i].end());
   }
   return result;
 }

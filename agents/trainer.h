@@ -60,8 +60,10 @@ struct EvalOptions {
 struct EvalResult {
   std::vector<double> returns;
   std::vector<int> lengths;
-  std::vector<float> lap_times_s;  // per episode as `returns`: simulated seconds to the lap, -1 if none
   int laps_completed = 0;
+  // Per episode, in the order of `returns` (empty where an evaluation loop does not record them):
+  std::vector<float> lap_times_s;  // time of the first completed lap, -1 for none
+  std::vector<float> progress;     // fraction of the lap's tiles visited when the episode ended (1 = lap)
 };
 // Loads a checkpoint (its env and agent config come from inside it) and runs episodes.
 EvalResult evaluate(const std::string& checkpoint_path, const EvalOptions& options,

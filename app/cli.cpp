@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 
 #include "app/commands.h"
@@ -12,6 +13,7 @@
 #include "app/viewer_commands.h"
 #include "app/sweep.h"
 #include "app/track_commands.h"
+#include "sim/track.h"
 
 namespace dl::app {
 
@@ -34,15 +36,28 @@ int run_cli(int argc, char** argv) {
       "default config with seed 2. Exit codes: 0 done, 1 failed (e.g. NaN loss), 2 bad input.");
 
   EvalArgs eval;
-  auto* eval_cmd = app.add_subcommand("eval", "Evaluate a trained agent on unseen test tracks.");
-  eval_cmd->add_option("target", eval.target, "Run folder (uses checkpoints/best.pt, else latest.pt) or checkpoint file")
+  auto* eval_cmd = app.add_subcommand("eval", "Evaluate a trained agent on unseen test tracks, or on given track files.");
+  eval_cmd->add_option("target", eval.target,
+                       "Run folder (uses checkpoints/best.pt, else latest.pt), checkpoint file, or 'expert' (the "
+                       "scripted expert on the default track env)")
       ->required();
-  eval_cmd->add_option("--episodes", eval.episodes, "Episodes to run")->check(CLI::Range(1, 100000));
+  eval_cmd->add_option("overrides", eval.overrides, "env.key=value overrides, applied on top of the run's own env");
+  eval_cmd->add_option("--episodes", eval.episodes, "Episodes to run (with --track-files: per track, default 1)")
+      ->check(CLI::Range(1, 100000));
+  eval_cmd->add_option("--track-files", eval.track_files,
+                       "Track files or folders of them: drive each track and report its lap, lap time and progress")
+      ->expected(1, -1);
   eval_cmd->add_option("--tracks", eval.tracks, "Track set")->check(CLI::IsMember({"test", "train"}));
   eval_cmd->add_option("--seed", eval.seed, "Evaluation seed");
   eval_cmd->add_option("--device", eval.device, "auto | cpu | cuda | cuda:N");
   eval_cmd->add_flag("--stochastic", eval.stochastic, "Sample actions instead of taking the mean");
   eval_cmd->add_flag("--json", eval.json, "Print one JSON object");
+  eval_cmd->footer(
+      "Overrides change only the fields they name; everything else is the run's env (so the observations\n"
+      "still fit the network). env.preset=P also brings preset P's track parameters.\n"
+      "'expert' drives the same tracks an agent with the same env and --seed is evaluated on, so lap times\n"
+      "compare: drivelab eval expert env.preset=circuit env.max_steps=8000 --episodes 100\n"
+      "Exit codes: 0 done, 1 failed, 2 bad input (a bad track file is named with its line).");
 
   bool envs_json = false;
   auto* envs_cmd = app.add_subcommand("envs", "List the registered environments with their specs and defaults.");
@@ -102,7 +117,19 @@ int run_cli(int argc, char** argv) {
       }
       return cmd_train(train);
     }
-    if (*eval_cmd) return cmd_eval(eval);
+    if (*eval_cmd) {
+      eval.episodes_given = eval_cmd->count("--episodes") > 0;
+      // --track-files takes every value up to the next option: env.key=value words after it are overrides.
+      for (auto it = eval.track_files.begin(); it != eval.track_files.end();) {
+        if (it->find('=') != std::string::npos && !std::filesystem::exists(*it)) {
+          eval.overrides.push_back(*it);
+          it = eval.track_files.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      return cmd_eval(eval);
+    }
     if (*envs_cmd) return cmd_envs(envs_json);
     if (*bench_cmd) return cmd_bench(bench);
     if (*version_cmd) return cmd_version();
@@ -110,6 +137,10 @@ int run_cli(int argc, char** argv) {
       if (*cmd) return action();
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "drivelab: config error: %s\n", e.what());
+    return kExitBadInput;
+  } catch (const sim::TrackError& e) {
+    // A bad track file (or generator parameters no valid track comes from) is bad input.
+    std::fprintf(stderr, "drivelab: track error: %s\n", e.what());
     return kExitBadInput;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "drivelab: error: %s\n", e.what());

@@ -15,6 +15,7 @@
 #include "agents/rollout.h"
 #include "app/config.h"
 #include "app/data_commands.h"
+#include "app/env_overrides.h"
 #include "data/collect.h"
 #include "envs/normalize.h"
 #include "envs/registry.h"
@@ -108,13 +109,26 @@ int run_collect(CollectArgs& a) {
       throw ConfigError("--policy: '" + a.policy + "' is not expert, weak-expert, random or an existing run folder or checkpoint");
     checkpoint = checkpoint_of(a.policy);
   }
-  if (a.env.empty() && !checkpoint.empty()) {
-    env = agents::read_checkpoint_data(checkpoint).env;
-    // Overrides still apply, on top of the run's env.
-    if (!a.overrides.empty()) {
-      RunConfig base = parse_run_config("env: {id: " + env.id + "}", "--env", a.overrides);
-      env = base.env;
+  if (!checkpoint.empty()) {
+    envs::EnvConfig trained;
+    try {
+      trained = agents::read_checkpoint_data(checkpoint).env;
+    } catch (const std::exception& e) {
+      throw ConfigError(checkpoint + ": cannot read the checkpoint: " + e.what());
     }
+    if (!a.env.empty() && a.env != trained.id) {
+      // Another env: its defaults, keeping what the network's inputs and outputs depend on.
+      envs::EnvConfig other = parse_run_config("env: {id: " + a.env + "}", "--env").env;
+      other.lidar = trained.lidar;
+      other.pixels = trained.pixels;
+      other.action = trained.action;
+      other.frame_stack = trained.frame_stack;
+      other.action_repeat = trained.action_repeat;
+      other.dt_s = trained.dt_s;
+      trained = other;
+    }
+    // Overrides change the run's env, never replace it (app/env_overrides.h).
+    env = env_with_overrides(trained, a.overrides);
   } else {
     env = parse_run_config("env: {id: " + (a.env.empty() ? std::string("track") : a.env) + "}", "--env",
                            a.overrides).env;
@@ -176,7 +190,8 @@ CommandHook add_collect_command(CLI::App& app) {
   cmd->add_option("--tracks", args->tracks, "Track set")->check(CLI::IsMember({"train", "test"}));
   cmd->add_option("--device", args->device, "Device for a RUN policy: auto | cpu | cuda | cuda:N");
   cmd->add_flag("!--no-progress", args->progress, "Print no progress line");
-  cmd->add_option("overrides", args->overrides, "env.key=value overrides, e.g. env.preset=hard env.max_steps=3000");
+  cmd->add_option("overrides", args->overrides,
+                  "env.key=value overrides, e.g. env.preset=hard env.max_steps=3000 (for a RUN: on top of the run's env)");
   cmd->footer(
       "The expert drives with privileged access to the track (pure pursuit on the centre line, speed planned\n"
       "from the curvature ahead). Mixed-quality data for offline methods: --noise, --random-fraction,\n"

@@ -1,13 +1,20 @@
-// drivelab/app: `drivelab eval`.
+// drivelab/app: `drivelab eval`: a trained agent on unseen test tracks, or on given track files, one by
+// one (lap, lap time and progress per track).
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "agents/checkpoint.h"
+#include "agents/decision_transformer.h"
 #include "agents/trainer.h"
 #include "agents/world_model.h"
 #include "app/commands.h"
 #include "app/config.h"
+#include "app/env_overrides.h"
+#include "app/eval_expert.h"
 #include "app/stats.h"
+#include "envs/track_source.h"
 
 namespace fs = std::filesystem;
 
@@ -23,30 +30,191 @@ std::string resolve_checkpoint(const std::string& target) {
   }
   throw ConfigError(target + ": the run folder has no checkpoint (checkpoints/best.pt or latest.pt)");
 }
-}  // namespace
 
-int cmd_eval(const EvalArgs& args) {
-  // A world-model run folder has no checkpoints/*.pt but world_model/controller.pt (agents/world_model.h).
-  const bool world_model = fs::is_directory(args.target) && fs::exists(fs::path(args.target) / "world_model" / "controller.pt");
-  const std::string checkpoint = world_model ? (fs::path(args.target) / "world_model" / "controller.pt").string()
-                                             : resolve_checkpoint(args.target);
+// What is evaluated: a checkpoint, or a world-model run (RUN/world_model/controller.pt, no checkpoints/).
+struct Target {
+  std::string checkpoint;
+  bool world_model = false;
+  bool expert = false;  // `drivelab eval expert`: the scripted expert on the default `track` env
+  envs::EnvConfig env;  // the env the agent was trained with
+};
+
+Target resolve_target(const std::string& target) {
+  Target t;
+  if (target == "expert" && !fs::exists(target)) {
+    t.expert = true;
+    t.checkpoint = "expert";
+    t.env = envs::default_env_config("track");
+    return t;
+  }
+  t.world_model = fs::is_directory(target) && fs::exists(fs::path(target) / "world_model" / "controller.pt");
+  if (t.world_model) {
+    t.checkpoint = (fs::path(target) / "world_model" / "controller.pt").string();
+    t.env = load_run_config((fs::path(target) / "config.yaml").string(), {}).env;
+    return t;
+  }
+  t.checkpoint = resolve_checkpoint(target);
+  try {
+    t.env = agents::checkpoint_algo(t.checkpoint) == "decision_transformer" ? agents::read_dt_checkpoint(t.checkpoint).env
+                                                                              : agents::read_checkpoint_data(t.checkpoint).env;
+  } catch (const std::exception& e) {
+    throw ConfigError(t.checkpoint + ": cannot read the checkpoint: " + e.what());
+  }
+  return t;
+}
+
+agents::EvalResult run_eval(const EvalArgs& args, const Target& target, const envs::EnvConfig* env, int episodes) {
   agents::EvalOptions options;
-  options.episodes = args.episodes;
+  options.episodes = episodes;
   options.tracks = args.tracks;
   options.seed = args.seed;
   options.deterministic = !args.stochastic;
   options.device = args.device;
-  const agents::EvalResult result =
-      world_model ? agents::evaluate_world_model(
-                        args.target, load_run_config((fs::path(args.target) / "config.yaml").string(), {}).env, options)
-                  : agents::evaluate(checkpoint, options);
+  if (target.expert) {
+    envs::EnvConfig expert_env = env ? *env : target.env;
+    expert_env.tracks = args.tracks;
+    return evaluate_expert(expert_env, episodes, args.seed, 0);
+  }
+  if (target.world_model) return agents::evaluate_world_model(args.target, env ? *env : target.env, options);
+  return agents::evaluate(target.checkpoint, options, env);
+}
+
+double mean_of(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0.0 : s / static_cast<double>(v.size());
+}
+
+// Track files given as files and folders (a folder: its regular files, by name), each checked now, so a
+// bad one stops the evaluation before any driving (TrackError: file and line, exit 2).
+std::vector<std::string> track_files_of(const std::vector<std::string>& args) {
+  std::vector<std::string> files;
+  for (const std::string& a : args) {
+    try {
+      for (const std::string& f : envs::list_track_files(a)) files.push_back(f);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string("--track-files: ") + e.what());
+    }
+  }
+  for (const std::string& f : files) sim::load_track(f);
+  return files;
+}
+
+struct TrackRow {
+  std::string file;
+  int episodes = 0, laps = 0;
+  double lap_time_s = -1;  // mean over the lapped episodes, -1 for none
+  double progress = -1;    // mean, -1 when the loop did not record it
+  double return_mean = 0;
+};
+
+TrackRow row_of(const std::string& file, const agents::EvalResult& r) {
+  TrackRow row;
+  row.file = file;
+  row.episodes = static_cast<int>(r.returns.size());
+  row.laps = r.laps_completed;
+  row.return_mean = mean_of(r.returns);
+  std::vector<double> times, progress;
+  for (float t : r.lap_times_s)
+    if (t >= 0) times.push_back(t);
+  for (float p : r.progress) progress.push_back(p);
+  if (!times.empty()) row.lap_time_s = mean_of(times);
+  if (!progress.empty()) row.progress = mean_of(progress);
+  return row;
+}
+
+int eval_track_files(const EvalArgs& args, const Target& target, const envs::EnvConfig& base_env) {
+  const std::vector<std::string> files = track_files_of(args.track_files);
+  const int episodes = args.episodes_given ? args.episodes : 1;
+  std::vector<TrackRow> rows;
+  for (const std::string& file : files) {
+    envs::EnvConfig env = base_env;
+    env.track_files = file;
+    env.track_source = "procedural";  // a generator's tracks are train-set only; the file replaces them
+    rows.push_back(row_of(file, run_eval(args, target, &env, episodes)));
+    if (!args.json)
+      std::fprintf(stderr, "\reval: %zu/%zu tracks   ", rows.size(), files.size());
+  }
+  if (!args.json) std::fprintf(stderr, "\n");
+  int lapped = 0;
+  std::vector<double> times, progress, returns;
+  for (const TrackRow& r : rows) {
+    lapped += r.laps == r.episodes ? 1 : 0;
+    if (r.lap_time_s >= 0) times.push_back(r.lap_time_s);
+    if (r.progress >= 0) progress.push_back(r.progress);
+    returns.push_back(r.return_mean);
+  }
+  const double n = static_cast<double>(rows.size());
+  if (args.json) {
+    nlohmann::json tracks = nlohmann::json::array();
+    for (const TrackRow& r : rows)
+      tracks.push_back({{"file", r.file},
+                        {"episodes", r.episodes},
+                        {"laps", r.laps},
+                        {"lap", r.laps == r.episodes},
+                        {"lap_time_s", r.lap_time_s >= 0 ? nlohmann::json(r.lap_time_s) : nlohmann::json(nullptr)},
+                        {"progress", r.progress >= 0 ? nlohmann::json(r.progress) : nlohmann::json(nullptr)},
+                        {"return_mean", r.return_mean}});
+    nlohmann::json j = {{"checkpoint", target.checkpoint},
+                        {"episodes_per_track", episodes},
+                        {"tracks", tracks},
+                        {"summary",
+                         {{"tracks", rows.size()},
+                          {"tracks_lapped", lapped},
+                          {"lap_rate", n > 0 ? lapped / n : 0.0},
+                          {"lap_time_mean_s", times.empty() ? nlohmann::json(nullptr) : nlohmann::json(mean_of(times))},
+                          {"progress_mean", progress.empty() ? nlohmann::json(nullptr) : nlohmann::json(mean_of(progress))},
+                          {"return_mean", mean_of(returns)}}}};
+    std::printf("%s\n", j.dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf("checkpoint  %s\n", target.checkpoint.c_str());
+  std::printf("%-40s %5s %10s %9s %9s\n", "track", "lap", "lap time", "progress", "return");
+  for (const TrackRow& r : rows) {
+    char lap[32], time[32], prog[32];
+    if (r.episodes == 1) std::snprintf(lap, sizeof lap, "%s", r.laps ? "yes" : "no");
+    else std::snprintf(lap, sizeof lap, "%d/%d", r.laps, r.episodes);
+    if (r.lap_time_s >= 0) std::snprintf(time, sizeof time, "%.1f s", r.lap_time_s);
+    else std::snprintf(time, sizeof time, "-");
+    if (r.progress >= 0) std::snprintf(prog, sizeof prog, "%.3f", r.progress);
+    else std::snprintf(prog, sizeof prog, "-");
+    std::printf("%-40s %5s %10s %9s %9.1f\n", r.file.c_str(), lap, time, prog, r.return_mean);
+  }
+  std::printf("summary     %zu tracks (%d episode%s each), lapped %d (%.0f%%)", rows.size(), episodes, episodes == 1 ? "" : "s",
+              lapped, n > 0 ? 100 * lapped / n : 0.0);
+  if (!times.empty()) std::printf(", mean lap time %.1f s", mean_of(times));
+  if (!progress.empty()) std::printf(", mean progress %.3f", mean_of(progress));
+  std::printf(", mean return %.1f\n", mean_of(returns));
+  return kExitOk;
+}
+
+}  // namespace
+
+int cmd_eval(const EvalArgs& args) {
+  const Target target = resolve_target(args.target);
+  // Overrides change the run's own env (app/env_overrides.h); without any, the evaluation runs exactly
+  // as the run was trained.
+  const envs::EnvConfig env = env_with_overrides(target.env, args.overrides);
+  if (!args.track_files.empty()) {
+    envs::EnvConfig files_env = env;
+    files_env.tracks = args.tracks;
+    return eval_track_files(args, target, files_env);
+  }
+  envs::EnvConfig set_env = env;
+  set_env.tracks = args.tracks;
+  const bool overridden = !args.overrides.empty() || target.world_model;
+  const agents::EvalResult result = run_eval(args, target, overridden ? &set_env : nullptr, args.episodes);
   const ReturnStats stats = summarize_returns(result.returns);
   double mean_length = 0;
   for (int l : result.lengths) mean_length += l;
   if (!result.lengths.empty()) mean_length /= result.lengths.size();
   const double lap_rate = result.returns.empty() ? 0.0 : double(result.laps_completed) / result.returns.size();
+  std::vector<double> lap_times;
+  for (float t : result.lap_times_s)
+    if (t >= 0) lap_times.push_back(t);
+  const double lap_time_mean = lap_times.empty() ? -1.0 : mean_of(lap_times);
   if (args.json) {
-    nlohmann::json j = {{"checkpoint", checkpoint},
+    nlohmann::json j = {{"checkpoint", target.checkpoint},
                         {"tracks", args.tracks},
                         {"episodes", stats.episodes},
                         {"return_mean", stats.mean},
@@ -55,14 +223,17 @@ int cmd_eval(const EvalArgs& args) {
                         {"return_iqm_ci95", {stats.iqm_ci_low, stats.iqm_ci_high}},
                         {"length_mean", mean_length},
                         {"lap_completion_rate", lap_rate},
-                        {"returns", result.returns}};
+                        {"lap_time_mean_s", lap_time_mean},
+                        {"returns", result.returns},
+                        {"lap_times_s", result.lap_times_s}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
-    std::printf("checkpoint  %s\n", checkpoint.c_str());
+    std::printf("checkpoint  %s\n", target.checkpoint.c_str());
     std::printf("episodes    %d on %s tracks\n", stats.episodes, args.tracks.c_str());
     std::printf("return      mean %.1f +- %.1f (std)\n", stats.mean, stats.stddev);
     std::printf("IQM         %.1f  (95%% bootstrap CI %.1f .. %.1f)\n", stats.iqm, stats.iqm_ci_low, stats.iqm_ci_high);
     std::printf("laps        %.0f%% completed, mean length %.0f steps\n", 100 * lap_rate, mean_length);
+    if (lap_time_mean >= 0) std::printf("lap time    mean %.1f s over the %zu completed laps\n", lap_time_mean, lap_times.size());
   }
   return kExitOk;
 }

@@ -1,5 +1,6 @@
 // drivelab/app: `drivelab tracks sample` (tracks of a generator file: grid picture, validity, diversity
-// and novelty) and `drivelab tracks show` (procedural tracks of a set). Torch-free: the generator runs
+// and novelty), `drivelab tracks show` (procedural tracks of a set) and `drivelab tracks import` (a
+// racing-line CSV into a track file, repaired where needed: sim/track_import.h). Torch-free: the generator runs
 // through envs/track_generator.h.
 #include <CLI/CLI.hpp>
 
@@ -21,6 +22,7 @@
 #include "render/video/video.h"
 #include "sim/circuit.h"
 #include "sim/rng.h"
+#include "sim/track_import.h"
 
 namespace fs = std::filesystem;
 
@@ -49,6 +51,9 @@ struct TracksArgs {
   int reference = 0;  // sample: procedural train tracks for diversity/novelty (0 = no statistics)
   std::string set = "train";  // show
   std::string reference_tracks;  // show: track files drawn first, beside the procedural ones
+  std::string input;          // import: the racing-line CSV
+  float spacing_m = sim::TrackParams{}.point_spacing_m;
+  float min_width_m = sim::ImportOptions{}.min_width_m;
 };
 
 sim::TrackParams params_of(const std::string& preset) {
@@ -240,6 +245,29 @@ int run_show(const TracksArgs& a) {
   return kExitOk;
 }
 
+int run_import(const TracksArgs& a) {
+  std::vector<int> lines;
+  const std::vector<sim::RoadPoint> points = sim::read_racing_line_csv(a.input, &lines);
+  sim::ImportOptions options;
+  options.point_spacing_m = a.spacing_m;
+  options.min_width_m = a.min_width_m;
+  const sim::ImportResult r = sim::import_layout(points, options, a.input, &lines);
+  const sim::Track& t = r.track;
+  const auto [w_lo, w_hi] = std::minmax_element(t.width.begin(), t.width.end());
+  std::printf("read %s: %d points, %.2f km\n", a.input.c_str(), r.input_points, r.input_length_m / 1000);
+  std::printf("track: %d points at %.2f m spacing, %.2f km, width %.1f..%.1f m\n", t.num_tiles(), t.length_m / t.num_tiles(),
+              t.length_m / 1000, *w_lo, *w_hi);
+  std::printf("repairs: %zu points%s\n", r.repairs.size(), r.repairs.empty() ? " (none needed)" : "");
+  for (const std::string& line : r.repairs) std::printf("  %s\n", line.c_str());
+  std::vector<std::string> comments = {
+      "imported by drivelab tracks import from " + fs::path(a.input).filename().string() + " (" + std::to_string(r.input_points) + " points)",
+      "repairs: " + std::to_string(r.repairs.size()) + " points"};
+  for (const std::string& line : r.repairs) comments.push_back("repair " + line);
+  sim::save_track(t, a.out, comments);
+  std::printf("wrote %s\n", a.out.c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 raster::Image track_grid(const std::vector<const sim::Track*>& tracks, int columns, int cell_px) {
@@ -310,7 +338,27 @@ CommandHook add_tracks_command(CLI::App& app) {
                    "Track file or folder drawn first in the grid, for comparison (e.g. tracks/reference)");
   show->add_option("--columns", args->columns, "Grid columns (0 = about square)")->check(CLI::Range(0, 1000));
   show->add_option("--cell", args->cell_px, "Cell size in pixels")->check(CLI::Range(32, 2048));
-  return {cmd, [args, sample] { return *sample ? run_sample(*args) : run_show(*args); }};
+  auto* import = cmd->add_subcommand("import", "Convert a racing-line CSV (x_m,y_m,w_tr_right_m,w_tr_left_m) into a track file.");
+  import->add_option("csv", args->input, "Racing-line CSV: one 'x_m,y_m,w_tr_right_m,w_tr_left_m' line per point, in racing direction")
+      ->required();
+  import->add_option("--out", args->out, "Track file to write (format version 2, atomically)")->required();
+  import->add_option("--spacing", args->spacing_m, "Point spacing of the track = tile length (m)")->check(CLI::Range(0.5, 100.0));
+  import->add_option("--min-width", args->min_width_m, "Repairs never narrow the road below this (m)")->check(CLI::Range(1.0, 100.0));
+  import->footer(
+      "The road's middle is resampled along a smooth closed curve. Where the road edge would fold at a tight\n"
+      "hairpin or two road parts would overlap, the road is narrowed there (tapered into its neighbours) or,\n"
+      "for bends too tight for --min-width, the centre line is smoothed; every repaired point is printed and\n"
+      "written as a comment. A layout no repair can fix (a crossing centre line, road parts too close for two\n"
+      "roads) is rejected with the reason. See docs/track_format.md. Exit codes: 0 done, 2 bad input.");
+  return {cmd, [args, sample, import] {
+            try {
+              if (*import) return run_import(*args);
+              return *sample ? run_sample(*args) : run_show(*args);
+            } catch (const sim::TrackError& e) {
+              std::fprintf(stderr, "drivelab: track error: %s\n", e.what());
+              return kExitBadInput;
+            }
+          }};
 }
 
 }  // namespace dl::app

@@ -2,10 +2,12 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/agent_driver.h"
 #include "app/cmd_view_options.h"
 #include "app/config.h"
+#include "app/env_overrides.h"
 #include "app/viewer_commands.h"
 #include "render/video/headless.h"
 #ifdef DRIVELAB_WITH_SDL
@@ -22,6 +24,7 @@ struct WatchArgs {
   bool headless = false;
   std::string device = "cpu";
   ViewArgs view;
+  std::vector<std::string> overrides;  // env.key=value, on top of the run's env
 };
 
 std::string keys_footer() {
@@ -38,7 +41,7 @@ std::string keys_footer() {
 
 int run_watch(const WatchArgs& a) {
   AgentDriver agent(a.target, a.device);
-  envs::EnvConfig env = agent.env_config_for(a.view.env);
+  envs::EnvConfig env = env_with_overrides(agent.env_config_for(a.view.env), a.overrides);
   apply_view_args(a.view, env);
   std::printf("watching %s on %s (%s tracks, seed %llu)\n", agent.checkpoint_path().c_str(), env.id.c_str(),
               env.tracks.c_str(), static_cast<unsigned long long>(a.view.seed));
@@ -93,6 +96,7 @@ CommandHook add_watch_command(CLI::App& app) {
   auto args = std::make_shared<WatchArgs>();
   CLI::App* cmd = app.add_subcommand("watch", "Watch a trained agent drive: a window with a HUD, or --headless into a GIF/PNG.");
   cmd->add_option("target", args->target, "Run folder (checkpoints/best.pt, else latest.pt) or checkpoint file")->required();
+  cmd->add_option("overrides", args->overrides, "env.key=value overrides, applied on top of the run's own env");
   cmd->add_option("--env", args->view.env, "Env id to drive in (default: the one it was trained on; the observations must match)");
   cmd->add_option("--episodes", args->episodes, "Quit after N episodes (default: until quit; 1 with --headless)")
       ->check(CLI::Range(0, 100000));

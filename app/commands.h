@@ -35,6 +35,9 @@ struct EvalArgs {
   bool json = false;
   bool stochastic = false;
   std::string device = "cpu";
+  std::vector<std::string> track_files;  // files and folders: evaluate on each track, one by one
+  bool episodes_given = false;           // --episodes given (with track files: per track; default 1)
+  std::vector<std::string> overrides;    // env.key=value, on top of the run's env
 };
 int cmd_eval(const EvalArgs& args);
 

@@ -55,6 +55,7 @@ agents::EvalResult evaluate_expert(const envs::EnvConfig& env, int episodes, uin
     result.returns.insert(result.returns.end(), returns[i].begin(), returns[i].end());
     result.lengths.insert(result.lengths.end(), lengths[i].begin(), lengths[i].end());
     result.lap_times_s.insert(result.lap_times_s.end(), lap_times[i].begin(), lap_times[i].end());
+    result.progress.insert(result.progress.end(), progress[i].begin(), progress[i].end());
   }
   return result;
 }

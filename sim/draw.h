@@ -23,6 +23,17 @@ struct DrawCircle {
   Color color;
 };
 
+// A checkerboard: the squares (i, j) with 0 <= i < columns, 0 <= j < rows and i + j even, each square_m
+// wide, square (0, 0) with its lower left corner at origin. Drawn before every polygon. It stands for
+// columns * rows / 2 squares in a few bytes: a renderer expands only the squares in its view, so a draw
+// list's size does not grow with the empty area around a track.
+struct DrawChecker {
+  Vec2 origin;
+  float square_m = 20;
+  int columns = 0, rows = 0;  // 0: no checkerboard
+  Color color;
+};
+
 // Palette used by the sim; randomizable (domain randomization of looks).
 struct Palette {
   Color background{102, 204, 102};  // grass
@@ -40,6 +51,7 @@ struct Palette {
 };
 
 struct DrawList {
+  DrawChecker checker;                // drawn first
   std::vector<Vec2> points;
   std::vector<DrawPolygon> polygons;  // drawn in order, before lines and circles
   std::vector<DrawLine> lines;
@@ -47,6 +59,7 @@ struct DrawList {
   Color clear{102, 204, 102};
 
   void clear_all() {
+    checker = {};
     points.clear();
     polygons.clear();
     lines.clear();

@@ -7,6 +7,7 @@
 #include "sim/circuit.h"
 #include "sim/polyline.h"
 #include "sim/rng.h"
+#include "sim/segment_grid.h"
 
 namespace dl::sim {
 namespace {
@@ -59,15 +60,23 @@ float point_segment_distance(Vec2 p, Vec2 a, Vec2 b) {
   return (p - (a + ab * t)).length();
 }
 
-[[noreturn]] void fail(const std::string& what) { throw TrackError("invalid track: " + what); }
+[[noreturn]] void fail(const std::string& what, std::vector<int> points = {}) {
+  throw TrackError("invalid track: " + what, std::move(points));
+}
 
 void check_basic(const Track& t) {
   const int n = t.num_tiles();
   if (n < 8) fail("needs at least 8 centre-line points, has " + std::to_string(n));
+  if (n > kMaxTrackPoints) fail("has " + std::to_string(n) + " points, at most " + std::to_string(kMaxTrackPoints) + " are allowed");
   if (static_cast<int>(t.width.size()) != n) fail("width count differs from point count");
   for (int i = 0; i < n; ++i) {
-    if (!std::isfinite(t.center[i].x) || !std::isfinite(t.center[i].y)) fail("non-finite point " + std::to_string(i));
-    if (!(t.width[i] > 0) || !std::isfinite(t.width[i])) fail("non-positive width at point " + std::to_string(i));
+    if (!std::isfinite(t.center[i].x) || !std::isfinite(t.center[i].y)) fail("non-finite point " + std::to_string(i), {i});
+    if (!coordinate_in_bounds(t.center[i].x) || !coordinate_in_bounds(t.center[i].y))
+      fail("point " + std::to_string(i) + " lies outside +-" + std::to_string(static_cast<int>(kMaxTrackCoordinate_m)) + " m", {i});
+    if (!(t.width[i] > 0) || !std::isfinite(t.width[i])) fail("non-positive width at point " + std::to_string(i), {i});
+    if (!width_in_bounds(t.width[i]))
+      fail("width " + std::to_string(t.width[i]) + " m at point " + std::to_string(i) + " is outside " +
+           std::to_string(static_cast<int>(kMinTrackWidth_m)) + ".." + std::to_string(static_cast<int>(kMaxTrackWidth_m)) + " m", {i});
   }
 }
 
@@ -76,11 +85,11 @@ void check_closure(const Track& t) {
   double total = 0;
   for (int i = 0; i < n; ++i) {
     const float len = (t.center[(i + 1) % n] - t.center[i]).length();
-    if (len < 1e-3f) fail("repeated point " + std::to_string(i));
+    if (len < 1e-3f) fail("repeated point " + std::to_string(i), {i, (i + 1) % n});
     total += len;
   }
   const float closing = (t.center[0] - t.center[n - 1]).length();
-  if (closing > 3 * total / n) fail("loop does not close cleanly (closing segment " + std::to_string(closing) + " m)");
+  if (closing > 3 * total / n) fail("loop does not close cleanly (closing segment " + std::to_string(closing) + " m)", {n - 1, 0});
 }
 
 void check_curvature(const Track& t, float min_curve_radius_m) {
@@ -88,32 +97,38 @@ void check_curvature(const Track& t, float min_curve_radius_m) {
   for (int i = 0; i < n; ++i) {
     const float k = std::fabs(signed_curvature(t.center[(i + n - 1) % n], t.center[i], t.center[(i + 1) % n]));
     const float reach_m = 0.5f * t.width[i] + (t.walls ? t.wall_offset_m : 0.f);
-    if (k * min_curve_radius_m > 1.001f) fail("bend at point " + std::to_string(i) + " tighter than " + std::to_string(min_curve_radius_m) + " m");
-    if (k * reach_m >= 1.f) fail("road edge folds over itself at point " + std::to_string(i));
+    if (k * min_curve_radius_m > 1.001f) fail("bend at point " + std::to_string(i) + " tighter than " + std::to_string(min_curve_radius_m) + " m", {i});
+    if (k * reach_m >= 1.f) fail("road edge folds over itself at point " + std::to_string(i), {i});
   }
 }
 
 // Two road parts far apart along the loop must keep their edges (and walls) apart; adjacent segments
-// may not cross. A distance pre-check keeps this O(n^2) loop cheap.
+// may not cross. For each segment i, a grid of the segments (sim/segment_grid.h) gives the segments j > i+1
+// near enough to cross it or to bring their start point within the needed clearance; each such pair gets
+// the exact test, in the order a scan of all pairs would meet them (so the first failure reported is the
+// same), in O(n) pairs for any sane layout instead of n^2.
 void check_overlap(const Track& t) {
   const int n = t.num_tiles();
   const float max_w = *std::max_element(t.width.begin(), t.width.end());
   const float extra_m = kRoadClearance_m + (t.walls ? 2 * t.wall_offset_m : 0.f);
   const float max_seg = t.length_m / n * 3;
-  const float near_m = max_w + extra_m + 2 * max_seg;
   const float exempt_arc_m = 1.6f * (max_w + extra_m) + max_seg;
+  SegmentGrid grid;
+  grid.build_closed(t.center);
+  std::vector<int> near;
   for (int i = 0; i < n; ++i) {
     const Vec2 a = t.center[i], b = t.center[(i + 1) % n];
-    for (int j = i + 2; j < n; ++j) {
-      if (i == 0 && j == n - 1) continue;
+    // A segment crossing i, or starting within max_w + extra_m of it, passes this close to i's middle.
+    const float reach_m = 0.5f * (b - a).length() + max_w + extra_m;
+    grid.segments_near((a + b) * 0.5f, reach_m * 1.0001f + 0.01f, near);  // a hair more: rounding
+    for (int j : near) {
+      if (j < i + 2 || (i == 0 && j == n - 1)) continue;
       const Vec2 c = t.center[j], d = t.center[(j + 1) % n];
-      const Vec2 ac = c - a;
-      if (ac.dot(ac) > near_m * near_m) continue;
-      if (segments_cross(a, b, c, d)) fail("centre line crosses itself at points " + std::to_string(i) + " and " + std::to_string(j));
+      if (segments_cross(a, b, c, d)) fail("centre line crosses itself at points " + std::to_string(i) + " and " + std::to_string(j), {i, j});
       const float arc = std::fabs(t.arc_length[j] - t.arc_length[i]);
       if (std::min(arc, t.length_m - arc) < exempt_arc_m) continue;
       const float need_m = 0.5f * (t.width[i] + t.width[j]) + extra_m;
-      if (point_segment_distance(c, a, b) < need_m) fail("road overlaps itself near points " + std::to_string(i) + " and " + std::to_string(j));
+      if (point_segment_distance(c, a, b) < need_m) fail("road overlaps itself near points " + std::to_string(i) + " and " + std::to_string(j), {i, j});
     }
   }
 }

@@ -42,8 +42,19 @@ enum class TrackPreset { easy, medium, hard, circuit };
 TrackParams track_preset(TrackPreset preset);
 bool parse_track_preset(const std::string& name, TrackPreset* out);
 
+// Physical bounds every track must meet (docs/track_format.md): generous for any real circuit or road
+// network, and they keep Box2D's float world and the drawing far from overflow.
+inline constexpr float kMaxTrackCoordinate_m = 50000;  // |x|, |y| of every centre-line point
+inline constexpr float kMinTrackWidth_m = 1;
+inline constexpr float kMaxTrackWidth_m = 100;
+inline constexpr int kMaxTrackPoints = 200000;         // 1,200 km at the 6 m spacing of generated tracks
+inline bool coordinate_in_bounds(float v) { return v >= -kMaxTrackCoordinate_m && v <= kMaxTrackCoordinate_m; }
+inline bool width_in_bounds(float w) { return w >= kMinTrackWidth_m && w <= kMaxTrackWidth_m; }
+
 struct TrackError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit TrackError(const std::string& what, std::vector<int> at_points = {})
+      : std::runtime_error(what), points(std::move(at_points)) {}
+  std::vector<int> points;  // the centre-line points a validation error is about (files name their lines)
 };
 
 struct Track {
@@ -60,7 +71,8 @@ struct Track {
   // Segment i runs from center[i] to center[(i+1) % n]; a tile is the road quad over that segment.
   int num_tiles() const { return static_cast<int>(center.size()); }
 
-  // Throws TrackError naming what is wrong: too few points, self-crossing, bad closure, too tight a bend.
+  // Throws TrackError naming what is wrong: too few or too many points, a coordinate or width out of
+  // bounds, self-crossing, overlapping road, bad closure, too tight a bend. O(n) for any sane layout.
   void validate(float min_curve_radius_m) const;
 };
 
@@ -71,10 +83,13 @@ Track generate_track(uint64_t seed, const TrackParams& params);
 Track reversed(const Track& track, const TrackParams& params);
 
 // Track file format (text, documented in docs/track_format.md):
-//   drivelab-track 1
+//   drivelab-track 2
 //   # comments
-//   x y width        (one line per centre-line point, metres; the loop closes by itself)
-void save_track(const Track& track, const std::string& path);
+//   x y w_right w_left   (one line per point, metres; the loop closes by itself)
+// Version 1 files (`drivelab-track 1`, lines `x y width` of the road's middle) load unchanged. A version 2
+// point whose widths differ becomes the road's middle on load (sim/track_import.h: road_middle). Saving
+// writes version 2, with `comments` as `#` lines under the header; atomically (FILE.tmp, renamed).
+void save_track(const Track& track, const std::string& path, const std::vector<std::string>& comments = {});
 Track load_track(const std::string& path);  // throws TrackError naming the file and line
 // Builds the derived fields (curvature, arc length, kerbs) from centre and width.
 Track make_track(std::vector<Vec2> center, std::vector<float> width, const TrackParams& params);

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "sim/car_dynamics.h"
@@ -69,7 +70,10 @@ struct World::Impl {
   int visited_count = 0;
   int64_t steps = 0;
   Vec2 play_min, play_max;  // playfield rectangle
-  DrawList static_draw;     // track, walls, obstacles: built once per reset
+  // Track, kerbs, walls and grass, shared by every world on the same track and palette (world_draw.cpp);
+  // rebuilt only when they change.
+  std::shared_ptr<const DrawList> static_draw;
+  std::pair<uint64_t, uint64_t> static_draw_key{0, 0};
 
   void build_world();
   void place_traffic_and_obstacles();

@@ -61,9 +61,24 @@ struct Paint {
   }
 };
 
+// ceil(v) as an int within [lo, hi]: clamped before the conversion, so coordinates far off screen (or
+// NaN, which goes to lo) never overflow an int.
+int ceil_clamped(float v, int lo, int hi) {
+  const float c = std::ceil(v);
+  if (!(c >= static_cast<float>(lo))) return lo;
+  if (c >= static_cast<float>(hi)) return hi;
+  return static_cast<int>(c);
+}
+int floor_clamped(float v, int lo, int hi) {
+  const float f = std::floor(v);
+  if (!(f >= static_cast<float>(lo))) return lo;
+  if (f >= static_cast<float>(hi)) return hi;
+  return static_cast<int>(f);
+}
+
 void fill_span(const Target& t, int y, float xa, float xb, const Paint& paint) {
-  const int x0 = std::max(0, static_cast<int>(std::ceil(xa - 0.5f)));
-  const int x1 = std::min(t.width, static_cast<int>(std::ceil(xb - 0.5f)));
+  const int x0 = ceil_clamped(xa - 0.5f, 0, t.width);
+  const int x1 = ceil_clamped(xb - 0.5f, 0, t.width);
   if (x1 <= x0) return;
   uint8_t* px = t.rgb + (static_cast<size_t>(y) * t.width + x0) * 3;
   int left = x1 - x0;
@@ -74,8 +89,8 @@ void fill_span(const Target& t, int y, float xa, float xb, const Paint& paint) {
 // Even-odd scanline fill of a polygon already in screen coordinates; handles concave simple polygons.
 void fill_polygon(const Target& t, const Vec2* p, int n, Color c) {
   const Box b = bounds(p, n);
-  const int y0 = std::max(0, static_cast<int>(std::ceil(b.y0 - 0.5f)));
-  const int y1 = std::min(t.height - 1, static_cast<int>(std::floor(b.y1 - 0.5f)));
+  const int y0 = ceil_clamped(b.y0 - 0.5f, 0, t.height);
+  const int y1 = floor_clamped(b.y1 - 0.5f, -1, t.height - 1);
   float xs[kStackPoints];
   std::vector<float> heap;
   const Paint paint(c);
@@ -121,8 +136,8 @@ void draw_circle(const Target& t, const Transform& tf, const Box& view, const si
   const Vec2 c = tf.to_screen(ci.center);
   const float r_px = r * tf.ppm;
   const Paint paint(ci.color);
-  const int y0 = std::max(0, static_cast<int>(std::ceil(c.y - r_px - 0.5f)));
-  const int y1 = std::min(t.height - 1, static_cast<int>(std::floor(c.y + r_px - 0.5f)));
+  const int y0 = ceil_clamped(c.y - r_px - 0.5f, 0, t.height);
+  const int y1 = floor_clamped(c.y + r_px - 0.5f, -1, t.height - 1);
   for (int y = y0; y <= y1; ++y) {
     const float dy = y + 0.5f - c.y;
     const float half = std::sqrt(std::max(0.f, r_px * r_px - dy * dy));
@@ -140,6 +155,27 @@ Box view_box(const Transform& tf, int width, int height) {
   const Vec2 corners[4] = {tf.to_world({0, 0}), tf.to_world({float(width), 0}), tf.to_world({0, float(height)}),
                            tf.to_world({float(width), float(height)})};
   return bounds(corners, 4);
+}
+
+// The checkerboard's squares that can touch the view, as polygons: the same corners, in the same
+// arithmetic, as a list holding every square would have, so the pixels are the same. Squares under a
+// pixel wide are skipped (they would only be noise; a zoomed-out view of a huge playfield would
+// otherwise cost one polygon per square).
+void draw_checker(const Target& t, const Transform& tf, const Box& view, const sim::DrawChecker& ch) {
+  if (ch.columns <= 0 || ch.rows <= 0 || !(ch.square_m > 0) || !(ch.square_m * tf.ppm >= 1)) return;
+  const auto index = [&](float v, float origin, int count) {
+    const double i = std::floor((static_cast<double>(v) - origin) / ch.square_m);
+    if (!(i >= -1)) return -1;  // NaN too
+    return static_cast<int>(std::min(i, static_cast<double>(count)));
+  };
+  const int i0 = std::max(0, index(view.x0, ch.origin.x, ch.columns) - 1), i1 = std::min(ch.columns - 1, index(view.x1, ch.origin.x, ch.columns) + 1);
+  const int j0 = std::max(0, index(view.y0, ch.origin.y, ch.rows) - 1), j1 = std::min(ch.rows - 1, index(view.y1, ch.origin.y, ch.rows) + 1);
+  for (int j = j0; j <= j1; ++j)
+    for (int i = i0 + ((i0 + j) % 2); i <= i1; i += 2) {
+      const float x = ch.origin.x + i * ch.square_m, y = ch.origin.y + j * ch.square_m;
+      const Vec2 pts[4] = {{x, y}, {x + ch.square_m, y}, {x + ch.square_m, y + ch.square_m}, {x, y + ch.square_m}};
+      draw_polygon(t, tf, view, pts, 4, ch.color);
+    }
 }
 
 }  // namespace
@@ -162,6 +198,7 @@ void rasterize(const sim::DrawList& list, const Camera& camera, int width, int h
   for (int y = 1; y < height; ++y) std::copy_n(rgb, row_bytes, rgb + y * row_bytes);
   const Transform tf = make_transform(camera, width, height);
   const Box view = view_box(tf, width, height);
+  draw_checker(t, tf, view, list.checker);
   for (const sim::DrawPolygon& p : list.polygons)
     draw_polygon(t, tf, view, list.points.data() + p.first, static_cast<int>(p.count), p.color);
   for (const sim::DrawLine& l : list.lines) draw_line(t, tf, view, l);

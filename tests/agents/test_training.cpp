@@ -262,6 +262,10 @@ TEST_CASE("evaluate loads a checkpoint and plays the asked episodes", "[checkpoi
   REQUIRE(a.returns.size() == 5);
   CHECK(a.lengths.size() == 5);
   CHECK(a.returns == b.returns);
+  // Per-episode lap time (-1: no lap; the point mass has none) and progress, for eval --track-files.
+  REQUIRE(a.lap_times_s.size() == 5);
+  REQUIRE(a.progress.size() == 5);
+  for (float t : a.lap_times_s) CHECK(t == -1);
   for (int len : a.lengths) CHECK(len <= 50);
   CHECK(std::isfinite(result.final_eval_return));
   fs::remove_all(dir);
