@@ -14,6 +14,7 @@
 #include "app/env_overrides.h"
 #include "app/eval_expert.h"
 #include "app/stats.h"
+#include "envs/registry.h"
 #include "envs/track_source.h"
 
 namespace fs = std::filesystem;
