@@ -37,7 +37,9 @@ int run_cli(int argc, char** argv) {
 
   EvalArgs eval;
   auto* eval_cmd = app.add_subcommand("eval", "Evaluate a trained agent on unseen test tracks, or on given track files.");
-  eval_cmd->add_option("target", eval.target, "Run folder (uses checkpoints/best.pt, else latest.pt) or checkpoint file")
+  eval_cmd->add_option("target", eval.target,
+                       "Run folder (uses checkpoints/best.pt, else latest.pt), checkpoint file, or 'expert' (the "
+                       "scripted expert on the default track env)")
       ->required();
   eval_cmd->add_option("overrides", eval.overrides, "env.key=value overrides, applied on top of the run's own env");
   eval_cmd->add_option("--episodes", eval.episodes, "Episodes to run (with --track-files: per track, default 1)")
@@ -53,6 +55,8 @@ int run_cli(int argc, char** argv) {
   eval_cmd->footer(
       "Overrides change only the fields they name; everything else is the run's env (so the observations\n"
       "still fit the network). env.preset=P also brings preset P's track parameters.\n"
+      "'expert' drives the same tracks an agent with the same env and --seed is evaluated on, so lap times\n"
+      "compare: drivelab eval expert env.preset=circuit env.max_steps=8000 --episodes 100\n"
       "Exit codes: 0 done, 1 failed, 2 bad input (a bad track file is named with its line).");
 
   bool envs_json = false;

@@ -12,6 +12,7 @@
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/env_overrides.h"
+#include "app/eval_expert.h"
 #include "app/stats.h"
 #include "envs/registry.h"
 #include "envs/track_source.h"
@@ -36,11 +37,18 @@ struct Target {
   std::string checkpoint;
   bool world_model = false;
   bool decision_transformer = false;
+  bool expert = false;  // `drivelab eval expert`: the scripted expert on the default `track` env
   envs::EnvConfig env;  // the env the agent was trained with
 };
 
 Target resolve_target(const std::string& target) {
   Target t;
+  if (target == "expert" && !fs::exists(target)) {
+    t.expert = true;
+    t.checkpoint = "expert";
+    t.env = envs::default_env_config("track");
+    return t;
+  }
   t.world_model = fs::is_directory(target) && fs::exists(fs::path(target) / "world_model" / "controller.pt");
   if (t.world_model) {
     t.checkpoint = (fs::path(target) / "world_model" / "controller.pt").string();
@@ -66,6 +74,11 @@ agents::EvalResult run_eval(const EvalArgs& args, const Target& target, const en
   options.seed = args.seed;
   options.deterministic = !args.stochastic;
   options.device = args.device;
+  if (target.expert) {
+    envs::EnvConfig expert_env = env ? *env : target.env;
+    expert_env.tracks = args.tracks;
+    return evaluate_expert(expert_env, episodes, args.seed, 0);
+  }
   if (target.world_model) return agents::evaluate_world_model(args.target, env ? *env : target.env, options);
   return agents::evaluate(target.checkpoint, options, env);
 }
@@ -136,8 +149,8 @@ int eval_track_files(const EvalArgs& args, const Target& target, const envs::Env
   auto progress = [&] {
     if (!args.json) std::fprintf(stderr, "\reval: %zu/%zu tracks   ", rows.size(), files.size());
   };
-  if (target.world_model || target.decision_transformer) {
-    // These loops do not list episodes by env: one track at a time.
+  if (target.world_model || target.decision_transformer || target.expert) {
+    // These loops take no env factory or do not list episodes by env: one track at a time.
     for (const std::string& file : files) {
       env.track_files = file;
       rows.push_back(row_of(file, run_eval(args, target, &env, episodes)));
@@ -235,6 +248,10 @@ int cmd_eval(const EvalArgs& args) {
   for (int l : result.lengths) mean_length += l;
   if (!result.lengths.empty()) mean_length /= result.lengths.size();
   const double lap_rate = result.returns.empty() ? 0.0 : double(result.laps_completed) / result.returns.size();
+  std::vector<double> lap_times;
+  for (float t : result.lap_times_s)
+    if (t >= 0) lap_times.push_back(t);
+  const double lap_time_mean = lap_times.empty() ? -1.0 : mean_of(lap_times);
   if (args.json) {
     nlohmann::json j = {{"checkpoint", target.checkpoint},
                         {"tracks", args.tracks},
@@ -245,7 +262,9 @@ int cmd_eval(const EvalArgs& args) {
                         {"return_iqm_ci95", {stats.iqm_ci_low, stats.iqm_ci_high}},
                         {"length_mean", mean_length},
                         {"lap_completion_rate", lap_rate},
-                        {"returns", result.returns}};
+                        {"lap_time_mean_s", lap_time_mean},
+                        {"returns", result.returns},
+                        {"lap_times_s", result.lap_times_s}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("checkpoint  %s\n", target.checkpoint.c_str());
@@ -253,6 +272,7 @@ int cmd_eval(const EvalArgs& args) {
     std::printf("return      mean %.1f +- %.1f (std)\n", stats.mean, stats.stddev);
     std::printf("IQM         %.1f  (95%% bootstrap CI %.1f .. %.1f)\n", stats.iqm, stats.iqm_ci_low, stats.iqm_ci_high);
     std::printf("laps        %.0f%% completed, mean length %.0f steps\n", 100 * lap_rate, mean_length);
+    if (lap_time_mean >= 0) std::printf("lap time    mean %.1f s over the %zu completed laps\n", lap_time_mean, lap_times.size());
   }
   return kExitOk;
 }

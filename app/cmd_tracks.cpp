@@ -20,6 +20,7 @@
 #include "envs/track_shape.h"
 #include "envs/track_source.h"
 #include "render/video/video.h"
+#include "sim/circuit.h"
 #include "sim/rng.h"
 #include "sim/track_import.h"
 
@@ -49,6 +50,7 @@ struct TracksArgs {
   int cell_px = 256;
   int reference = 0;  // sample: procedural train tracks for diversity/novelty (0 = no statistics)
   std::string set = "train";  // show
+  std::string reference_tracks;  // show: track files drawn first, beside the procedural ones
   std::string input;          // import: the racing-line CSV
   float spacing_m = sim::TrackParams{}.point_spacing_m;
   float min_width_m = sim::ImportOptions{}.min_width_m;
@@ -56,7 +58,7 @@ struct TracksArgs {
 
 sim::TrackParams params_of(const std::string& preset) {
   sim::TrackPreset p;
-  if (!sim::parse_track_preset(preset, &p)) throw ConfigError("--preset: unknown preset '" + preset + "' (easy, medium, hard)");
+  if (!sim::parse_track_preset(preset, &p)) throw ConfigError("--preset: unknown preset '" + preset + "' (easy, medium, hard, circuit)");
   return sim::track_preset(p);
 }
 
@@ -214,7 +216,29 @@ int run_show(const TracksArgs& a) {
   for (const auto& t : owned) tracks.push_back(&t);
   std::printf("procedural %s tracks %llu .. %llu, preset %s\n", a.set.c_str(), static_cast<unsigned long long>(first),
               static_cast<unsigned long long>(first + a.count - 1), a.preset.c_str());
+  // Shape statistics (sim::track_stats): the figures docs/envs.md compares with real circuits.
+  auto print_stats = [](const char* what, const sim::Track& t) {
+    const sim::TrackStats st = sim::track_stats(t);
+    std::printf("  %-28s %6.0f m  %2d corners (%.1f/km)  longest straight %4.0f m  tightest %5.1f m  %d hairpins  "
+                "width %.1f-%.1f m  %s\n",
+                what, st.length_m, st.corners, st.corners_per_km, st.longest_straight_m, st.min_radius_m, st.hairpins,
+                st.width_min_m, st.width_max_m, st.clockwise ? "clockwise" : "counter-clockwise");
+  };
+  std::vector<sim::Track> references;
+  if (!a.reference_tracks.empty()) {
+    for (const auto& path : envs::list_track_files(a.reference_tracks)) {
+      references.push_back(sim::load_track(path));
+      print_stats(fs::path(path).filename().string().c_str(), references.back());
+    }
+    std::vector<const sim::Track*> all;
+    for (const auto& t : references) all.push_back(&t);
+    all.insert(all.end(), tracks.begin(), tracks.end());
+    std::printf("grid: %zu reference layouts first, then the procedural tracks\n", references.size());
+    tracks.swap(all);
+  }
+  for (size_t i = 0; i < owned.size(); ++i) print_stats(("track " + std::to_string(first + i)).c_str(), owned[i]);
   write_grid(tracks, a);
+  tracks.erase(tracks.begin(), tracks.begin() + static_cast<long>(references.size()));
   TracksArgs named = a;
   named.first_id = first;
   save_tracks(tracks, named, "procedural");
@@ -293,7 +317,7 @@ CommandHook add_tracks_command(CLI::App& app) {
   sample->add_option("--out", args->out, "Grid picture (.png or .ppm)");
   sample->add_option("--first", args->first_id, "First generated track id");
   sample->add_option("--preset", args->preset, "Track parameters to decode with (width, min curve radius, spacing)")
-      ->check(CLI::IsMember({"easy", "medium", "hard"}));
+      ->check(CLI::IsMember({"easy", "medium", "hard", "circuit"}));
   sample->add_option("--save-dir", args->save_dir, "Also write the valid tracks as track files here");
   sample->add_option("--columns", args->columns, "Grid columns (0 = about square)")->check(CLI::Range(0, 1000));
   sample->add_option("--cell", args->cell_px, "Cell size in pixels")->check(CLI::Range(32, 2048));
@@ -308,8 +332,10 @@ CommandHook add_tracks_command(CLI::App& app) {
   show->add_option("--out", args->out, "Grid picture (.png or .ppm)");
   show->add_option("--set", args->set, "Track set")->check(CLI::IsMember({"train", "test"}));
   show->add_option("--first", args->first_id, "First track id (default: the set's first)");
-  show->add_option("--preset", args->preset, "Track generator preset")->check(CLI::IsMember({"easy", "medium", "hard"}));
+  show->add_option("--preset", args->preset, "Track generator preset")->check(CLI::IsMember({"easy", "medium", "hard", "circuit"}));
   show->add_option("--save-dir", args->save_dir, "Also write the tracks as track files here");
+  show->add_option("--reference", args->reference_tracks,
+                   "Track file or folder drawn first in the grid, for comparison (e.g. tracks/reference)");
   show->add_option("--columns", args->columns, "Grid columns (0 = about square)")->check(CLI::Range(0, 1000));
   show->add_option("--cell", args->cell_px, "Cell size in pixels")->check(CLI::Range(32, 2048));
   auto* import = cmd->add_subcommand("import", "Convert a racing-line CSV (x_m,y_m,w_tr_right_m,w_tr_left_m) into a track file.");

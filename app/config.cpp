@@ -290,7 +290,7 @@ RunConfig parse_run_config(const std::string& yaml_text, const std::string& orig
     const std::string preset_default = envs::default_env_config(config.env.id).preset;
     config.env = envs::default_env_config(config.env.id);
     config.env.preset = preset_default;
-    head.choice("preset", config.env.preset, {{"easy", "easy"}, {"medium", "medium"}, {"hard", "hard"}}, "");
+    head.choice("preset", config.env.preset, {{"easy", "easy"}, {"medium", "medium"}, {"hard", "hard"}, {"circuit", "circuit"}}, "");
     envs::apply_preset(config.env);
   }
   Reader reader(root, "", origin);

@@ -22,6 +22,8 @@ namespace dl::sim {
 
 template <class V>
 void visit_fields(TrackParams& p, V& v) {
+  v.choice("layout", p.layout, {{"loop", TrackLayout::loop}, {"circuit", TrackLayout::circuit}},
+           "loop: CarRacing-style spline loop; circuit: real-circuit scale (straights, hairpins, chicanes)");
   v.field("checkpoints", p.checkpoints, "control points around the loop", 4, 64);
   v.field("radius_m", p.radius_m, "mean checkpoint distance from the centre (m)", 20.f, 2000.f);
   v.field("radius_noise", p.radius_noise, "checkpoint radius jitter, fraction", 0.f, 0.9f);
@@ -32,6 +34,10 @@ void visit_fields(TrackParams& p, V& v) {
   v.field("kerb_curvature", p.kerb_curvature, "kerbs on bends sharper than this (1/m)", 0.f, 1.f);
   v.field("walls", p.walls, "solid walls beside the road");
   v.field("wall_offset_m", p.wall_offset_m, "wall distance from the road edge (m)", 0.f, 50.f);
+  v.field("clockwise_fraction", p.clockwise_fraction, "share of tracks that run clockwise", 0.f, 1.f);
+  v.field("length_min_m", p.length_min_m, "circuit: shortest lap (m)", 200.f, 20000.f);
+  v.field("length_max_m", p.length_max_m, "circuit: longest lap (m)", 200.f, 20000.f);
+  v.field("width_variation_m", p.width_variation_m, "circuit: width varies in width_m +- this (m)", 0.f, 20.f);
 }
 template <class V>
 void visit_fields(CarParams& p, V& v) {
@@ -62,6 +68,14 @@ void visit_fields(LidarParams& p, V& v) {
   v.field("range_m", p.range_m, "ray length (m)", 1.f, 1000.f);
 }
 template <class V>
+void visit_fields(LookaheadParams& p, V& v) {
+  v.field("points", p.points, "look-ahead values (windows in time mode)", 0, 64);
+  v.field("spacing_m", p.spacing_m, "fixed mode: distance between curvature samples (m)", 0.5f, 500.f);
+  v.field("horizon_s", p.horizon_s, "0 = fixed mode; > 0: horizon = speed * horizon_s (time mode)", 0.f, 30.f);
+  v.field("min_horizon_m", p.min_horizon_m, "time mode: horizon at low speed (m)", 1.f, 2000.f);
+  v.field("widths", p.widths, "time mode: also the narrowest road width of each window");
+}
+template <class V>
 void visit_fields(TrafficParams& p, V& v) {
   v.field("cars", p.cars, "other cars", 0, 64);
   v.field("desired_speed_mps", p.desired_speed_mps, "their IDM desired speed (m/s)", 0.f, 100.f);
@@ -77,6 +91,8 @@ inline constexpr float kInf = std::numeric_limits<float>::infinity();
 
 struct RewardConfig {
   float tile_reward = 1000;       // spread over the track: +tile_reward / N for each newly visited tile
+  float tile_reward_per_km = 0;   // > 0: replaces tile_reward by this much per km of track, so a tile is
+                                  // worth the same on a 400 m loop and a 7 km circuit
   float step_penalty = 0.1f;      // subtracted every step
   float off_playfield = -100;     // reward on leaving the playfield (terminates)
   float offtrack_penalty = 0;     // shaping: per step with no wheel on road (0 = CarRacing's reward)
@@ -104,11 +120,12 @@ struct PixelConfig {
 
 struct EnvConfig {
   std::string id = "track";          // track | carracing | traffic | track-pomdp
-  std::string preset = "medium";     // easy | medium | hard: track generator parameters
+  std::string preset = "medium";     // easy | medium | hard | circuit: track generator parameters
   sim::TrackParams track;            // filled from the preset, then overridden by the config
   sim::CarParams car;
   sim::SurfaceGrip grip;
   sim::LidarParams lidar;
+  sim::LookaheadParams lookahead;    // what the observation shows of the road ahead
   sim::TrafficParams traffic;
   RewardConfig reward;
   RandomizeConfig randomize;
@@ -118,6 +135,7 @@ struct EnvConfig {
   std::string track_files;           // a track file or a folder of them (instead of procedural tracks)
   std::string track_source = "procedural";  // procedural | gan:PATH (train tracks from a generator file)
   float generated_fraction = 1.0f;   // gan: share of train episodes on generated tracks (rest procedural)
+  float circuit_fraction = 0.0f;     // share of train episodes on `circuit` preset layouts (the rest on `preset`)
   std::string action = "continuous"; // continuous | discrete
   int max_steps = 1000;              // time limit (truncation)
   int action_repeat = 1;
@@ -129,6 +147,7 @@ struct EnvConfig {
 template <class V>
 void visit_fields(RewardConfig& p, V& v) {
   v.field("tile_reward", p.tile_reward, "total reward for visiting every tile", 0.f, 1e6f);
+  v.field("tile_reward_per_km", p.tile_reward_per_km, "> 0: tile reward per km of track instead of per track", 0.f, 1e6f);
   v.field("step_penalty", p.step_penalty, "subtracted every step", 0.f, 100.f);
   v.field("off_playfield", p.off_playfield, "reward on leaving the playfield", -1e6f, 0.f);
   v.field("offtrack_penalty", p.offtrack_penalty, "per step off the road (shaping)", 0.f, 100.f);
@@ -157,12 +176,13 @@ template <class V>
 void visit_fields(EnvConfig& c, V& v) {
   v.choice("id", c.id, {{"track", "track"}, {"carracing", "carracing"}, {"traffic", "traffic"},
                         {"track-pomdp", "track-pomdp"}}, "registered environment");
-  v.choice("preset", c.preset, {{"easy", "easy"}, {"medium", "medium"}, {"hard", "hard"}},
+  v.choice("preset", c.preset, {{"easy", "easy"}, {"medium", "medium"}, {"hard", "hard"}, {"circuit", "circuit"}},
            "track generator preset");
   v.section("track", c.track, "track generator parameters (override the preset)");
   v.section("car", c.car, "car parameters");
   v.section("grip", c.grip, "grip by surface");
   v.section("lidar", c.lidar, "lidar sensor");
+  v.section("lookahead", c.lookahead, "the road ahead in the observation (curvature, width)");
   v.section("traffic", c.traffic, "other cars and obstacles");
   v.section("reward", c.reward, "reward terms");
   v.section("randomize", c.randomize, "domain randomization per episode");
@@ -172,6 +192,7 @@ void visit_fields(EnvConfig& c, V& v) {
   v.field("track_files", c.track_files, "track file or folder (instead of procedural tracks)");
   v.field("track_source", c.track_source, "procedural | gan:PATH: train tracks from a track generator file");
   v.field("generated_fraction", c.generated_fraction, "gan: share of train episodes on generated tracks", 0.f, 1.f);
+  v.field("circuit_fraction", c.circuit_fraction, "share of train episodes on circuit-preset layouts (test tracks: none)", 0.f, 1.f);
   v.choice("action", c.action, {{"continuous", "continuous"}, {"discrete", "discrete"}}, "action space");
   v.field("max_steps", c.max_steps, "time limit in env steps (truncation)", 1, 1 << 30);
   v.field("action_repeat", c.action_repeat, "physics steps per env step", 1, 64);

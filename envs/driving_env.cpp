@@ -40,6 +40,7 @@ sim::WorldConfig world_config(const EnvConfig& config) {
   w.car = config.car;
   w.grip = config.grip;
   w.lidar = config.lidar;
+  w.lookahead = config.lookahead;
   w.traffic = config.traffic;
   w.dt_s = config.dt_s;
   return w;
@@ -53,7 +54,8 @@ DrivingEnv::DrivingEnv(const EnvConfig& config)
       pixels_(config.id == "carracing"),
       layout_(vector_obs_layout(config, base_world_)),
       obs_spec_(pixels_ ? pixel_obs_spec(config.pixels) : vector_obs_spec(layout_)),
-      action_spec_(make_action_spec(config.action)) {
+      action_spec_(make_action_spec(config.action)),
+      circuit_params_(sim::track_preset(sim::TrackPreset::circuit)) {
   if (config.action_repeat < 1)
     throw std::invalid_argument("action_repeat must be >= 1, got " + std::to_string(config.action_repeat));
 }
@@ -66,6 +68,10 @@ void DrivingEnv::reset(uint64_t seed, void* obs, Info& info) {
     world_->reset(rng_.next_u64(), track);
   } else {
     const uint64_t track_id = tracks_.next_id(rng_);
+    // A share of train episodes on real-circuit-scale layouts; the draw is made only when asked for, so
+    // other configs keep their random stream.
+    if (config_.circuit_fraction > 0 && config_.tracks == "train" && rng_.uniform() < config_.circuit_fraction)
+      world_->mutable_config().track = circuit_params_;
     if (const sim::Track* generated = tracks_.generated(track_id, rng_)) world_->reset(rng_.next_u64(), *generated);
     else world_->reset(rng_.next_u64(), track_id);
   }
@@ -112,7 +118,8 @@ float DrivingEnv::physics_step(const sim::Action& action, bool& terminated, Info
   const RewardConfig& r = config_.reward;
   const int tiles = std::max(1, world_->track().num_tiles());
   const int collisions = ego_collisions(events);
-  float reward = r.tile_reward * static_cast<float>(events.new_tiles) / tiles;
+  const float lap_reward = r.tile_reward_per_km > 0 ? r.tile_reward_per_km * world_->track().length_m / 1000 : r.tile_reward;
+  float reward = lap_reward * static_cast<float>(events.new_tiles) / tiles;
   if (!events.on_road) reward -= r.offtrack_penalty;
   reward += r.speed_bonus * world_->car().speed_mps;
   reward -= r.collision_penalty * static_cast<float>(collisions);

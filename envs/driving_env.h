@@ -49,6 +49,7 @@ class DrivingEnv : public Env {
   VectorObsLayout layout_;
   Spec obs_spec_;
   ActionSpec action_spec_;
+  sim::TrackParams circuit_params_;  // for config.circuit_fraction
   sim::DrawList draw_list_;
   bool left_playfield_ = false;  // set by physics_step: the step's reward is then off_playfield alone
   bool started_ = false;  // step() before the first reset() is an error, not a crash

@@ -58,7 +58,10 @@ float ExpertDriver::target_speed(const sim::Track& track, float arc_m, float spe
     if (ahead_m < -0.5f * track.length_m) ahead_m += track.length_m;
     if (ahead_m > horizon_m) break;
     const float k = std::max(std::fabs(track.curvature[i]), kStraightCurvature);
-    const float corner_mps = std::sqrt(a_lat / k);
+    // Fast bends get a wider margin: at circuit speeds a transient (an S, a bump of yaw) costs more grip
+    // than the steady-state sum says, and a slide there is a spin.
+    float corner_mps = std::sqrt(a_lat / k);
+    if (corner_mps > params_.fast_from_mps) corner_mps = std::max(params_.fast_from_mps, std::sqrt(params_.fast_grip_share * a_lat / k));
     const float brake_room_m = std::max(0.f, ahead_m - kBrakeMargin_m);
     target = std::min(target, std::sqrt(corner_mps * corner_mps + 2 * a_brake * brake_room_m));
   }
@@ -78,8 +81,9 @@ sim::Action ExpertDriver::act(const sim::World& world) {
   // Pure pursuit: the arc through the target point has curvature 2 sin(alpha) / L; a bicycle model turns
   // that into a front wheel angle. Positive wheel angles turn left, and the action's steer is the opposite
   // sign (negative = left).
-  const float lookahead_m = std::min(params_.lookahead_max_m,
-                                     params_.lookahead_base_m + params_.lookahead_per_mps * speed);
+  const float lookahead_m =
+      std::min(params_.lookahead_max_m, params_.lookahead_base_m + params_.lookahead_per_mps * speed +
+                                            params_.lookahead_fast_per_mps * std::max(0.f, speed - params_.fast_from_mps));
   const sim::Vec2 target = query_.point_at(here.arc_m + lookahead_m, 0);
   const sim::Vec2 rel = target - car.position_m;
   const sim::Vec2 forward{std::cos(car.heading_rad), std::sin(car.heading_rad)};
@@ -93,7 +97,12 @@ sim::Action ExpertDriver::act(const sim::World& world) {
   const float wanted = target_speed(track, here.arc_m, speed, config.grip.road);
   const float error = wanted - speed;
   if (error >= 0) {
-    action.gas = std::clamp(params_.speed_gain * error, 0.f, 1.f);
+    // Traction circle: the rear tyres share their grip between driving and cornering, so full gas in a
+    // fast bend slides the tail out (a spin at 37 m/s on a 250 m radius); leave them the lateral share.
+    const float k_here = std::fabs(track.curvature[here.segment]);
+    const float lateral_use = speed * speed * k_here / std::max(0.1f, config.grip.road * sim::kGravity_mps2);
+    const float max_gas = std::clamp(1.f - lateral_use * lateral_use * 2.f, 0.15f, 1.f);
+    action.gas = std::clamp(params_.speed_gain * error, 0.f, max_gas);
   } else {
     const float max_brake = std::max(0.f, config.car.brake_lock_threshold - kBrakeBelowLock);
     action.brake = std::clamp(-params_.speed_gain * error, 0.f, max_brake);

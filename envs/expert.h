@@ -17,7 +17,13 @@ namespace dl::envs {
 struct ExpertParams {
   float lookahead_base_m = 5;        // look-ahead at standstill
   float lookahead_per_mps = 0.3f;    // extra look-ahead per m/s of speed (a time headway, s)
-  float lookahead_max_m = 25;
+  // Above fast_from_mps the headway grows by this much more: pure pursuit with a short look-ahead weaves
+  // at circuit speeds (a 0.4 s headway at 40 m/s grew into a spin), while below it the preset tracks'
+  // tight bends want the short one.
+  float fast_from_mps = 20;
+  float lookahead_fast_per_mps = 0.6f;
+  float fast_grip_share = 0.8f;      // bends taken faster than fast_from_mps use this share of lateral_grip_use
+  float lookahead_max_m = 60;
   float lateral_grip_use = 0.6f;     // fraction of road grip spent turning (the rest is margin)
   float braking_grip_use = 0.6f;     // fraction of road grip assumed available to brake
   float max_speed_mps = 45;

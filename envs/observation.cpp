@@ -21,7 +21,8 @@ VectorObsLayout vector_obs_layout(const EnvConfig& config, const sim::WorldConfi
   VectorObsLayout layout;
   layout.lidar_rays = world.lidar.rays;
   layout.velocities = config.id != "track-pomdp";
-  layout.lookahead_points = world.lookahead_points;
+  layout.lookahead_points = world.lookahead.points;
+  layout.lookahead_widths = world.lookahead.widths && world.lookahead.horizon_s > 0;
   return layout;
 }
 
@@ -40,6 +41,7 @@ Spec vector_obs_spec(const VectorObsLayout& layout) {
   push(spec, 1, -kInf, kInf);                    // lateral offset / half width
   push(spec, 1, -1, 1);                          // heading error / pi
   push(spec, layout.lookahead_points, -kInf, kInf);  // curvature ahead
+  if (layout.lookahead_widths) push(spec, layout.lookahead_points, 0, kInf);  // width ahead / 20 m
   push(spec, 1, 0, 1);                           // lap progress
   return spec;
 }
@@ -63,6 +65,9 @@ void write_vector_obs(const VectorObsLayout& layout, const sim::World& world, fl
   *x++ = symmetric_unit(f.heading_error_rad / kPi);
   for (int k = 0; k < layout.lookahead_points; ++k)
     *x++ = k < static_cast<int>(f.curvature_ahead.size()) ? f.curvature_ahead[k] * kCurvatureScale_m : 0.0f;
+  if (layout.lookahead_widths)
+    for (int k = 0; k < layout.lookahead_points; ++k)
+      *x++ = k < static_cast<int>(f.width_ahead.size()) ? f.width_ahead[k] / kWidthScale_m : 0.0f;
   *x++ = std::clamp(f.lap_progress, 0.0f, 1.0f);
 }
 

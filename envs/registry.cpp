@@ -58,7 +58,7 @@ bool is_registered(const std::string& id) {
 void apply_preset(EnvConfig& config) {
   sim::TrackPreset preset;
   if (!sim::parse_track_preset(config.preset, &preset))
-    throw std::invalid_argument("preset: unknown track preset '" + config.preset + "' (expected easy, medium or hard)");
+    throw std::invalid_argument("preset: unknown track preset '" + config.preset + "' (expected easy, medium, hard or circuit)");
   config.track = sim::track_preset(preset);
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/circuit.h"
 #include "sim/polyline.h"
 #include "sim/rng.h"
 #include "sim/segment_grid.h"
@@ -159,6 +160,20 @@ TrackParams track_preset(TrackPreset preset) {
       p.width_m = 10;
       p.min_curve_radius_m = 8;
       break;
+    case TrackPreset::circuit:
+      // Real-circuit scale (docs/envs.md lists the figures matched): 2-7 km laps, 8-13 polygon corners
+      // plus chicanes and esses, hairpins down to 12 m radius, width 10-16 m varying along the lap.
+      p.layout = TrackLayout::circuit;
+      p.radius_m = 500;  // unused by the circuit layout; kept plausible for readers of the config
+      p.checkpoints = 8;
+      p.radius_noise = 0.35f;
+      p.angle_noise = 0.8f;
+      p.width_m = 13;
+      p.width_variation_m = 3;
+      p.min_curve_radius_m = 11;
+      p.length_min_m = 2000;
+      p.length_max_m = 7000;
+      break;
   }
   return p;
 }
@@ -167,6 +182,7 @@ bool parse_track_preset(const std::string& name, TrackPreset* out) {
   if (name == "easy") *out = TrackPreset::easy;
   else if (name == "medium") *out = TrackPreset::medium;
   else if (name == "hard") *out = TrackPreset::hard;
+  else if (name == "circuit") *out = TrackPreset::circuit;
   else return false;
   return true;
 }
@@ -200,20 +216,50 @@ Track make_track(std::vector<Vec2> center, std::vector<float> width, const Track
   return t;
 }
 
+Track reversed(const Track& track, const TrackParams& params) {
+  const int n = track.num_tiles();
+  std::vector<Vec2> center(n);
+  std::vector<float> width(n);
+  for (int i = 0; i < n; ++i) {
+    center[i] = track.center[(n - i) % n];
+    width[i] = track.width[(n - i) % n];
+  }
+  Track t = make_track(std::move(center), std::move(width), params);
+  t.seed = track.seed;
+  return t;
+}
+
 Track generate_track(uint64_t seed, const TrackParams& params) {
   if (params.checkpoints < 3) throw TrackError("track generator needs at least 3 checkpoints");
   if (!(params.point_spacing_m > 0) || !(params.radius_m > 0) || !(params.width_m > 0))
     throw TrackError("track generator needs positive radius, width and point spacing");
+  if (params.layout == TrackLayout::circuit &&
+      !(params.length_min_m > 0 && params.length_max_m >= params.length_min_m && params.width_variation_m < params.width_m))
+    throw TrackError("circuit layout needs 0 < length_min_m <= length_max_m and width_variation_m < width_m");
+  // The direction comes from its own stream, so a shape never depends on which way it is driven.
+  const bool clockwise = Rng(Rng::mix(seed, 0xC10CC10CULL)).uniform() < params.clockwise_fraction;
   std::string last_error;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     Rng rng(Rng::mix(seed, static_cast<uint64_t>(attempt)));
-    std::vector<Vec2> center = resample_at_spacing(closed_bspline(draw_checkpoints(rng, params), kSplineSamples), params.point_spacing_m);
-    std::vector<float> width(center.size(), params.width_m);
+    std::vector<Vec2> center;
+    std::vector<float> width;
+    if (params.layout == TrackLayout::circuit) {
+      CircuitDraft draft = draw_circuit(rng, params);
+      if (draft.center.empty()) {
+        last_error = "circuit draft could not be rounded";
+        continue;
+      }
+      center = std::move(draft.center);
+      width = std::move(draft.width);
+    } else {
+      center = resample_at_spacing(closed_bspline(draw_checkpoints(rng, params), kSplineSamples), params.point_spacing_m);
+      width.assign(center.size(), params.width_m);
+    }
     Track t = make_track(std::move(center), std::move(width), params);
     t.seed = seed;
     try {
       t.validate(params.min_curve_radius_m);
-      return t;
+      return clockwise ? reversed(t, params) : t;
     } catch (const TrackError& e) {
       last_error = e.what();
     }

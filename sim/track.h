@@ -9,9 +9,16 @@
 
 namespace dl::sim {
 
-// Parameters of the procedural generator (after Gymnasium's CarRacing: checkpoints around a circle with
-// random angle and radius, then a smooth centre line through them).
+// How the procedural generator lays a track out.
+//   loop:    after Gymnasium's CarRacing: checkpoints around a circle with random angle and radius, then a
+//            smooth B-spline through them (the easy, medium and hard presets; 300-500 m laps).
+//   circuit: a rounded random polygon at the scale of real racing circuits: long straights, hairpins,
+//            chicanes and esses, width varying along the lap (sim/circuit.h).
+enum class TrackLayout { loop, circuit };
+
+// Parameters of the procedural generator.
 struct TrackParams {
+  TrackLayout layout = TrackLayout::loop;
   int checkpoints = 12;            // control points around the loop
   float radius_m = 150;            // mean distance of checkpoints from the centre
   float radius_noise = 0.33f;      // checkpoint radius drawn in radius * [1 - noise, 1 + noise]
@@ -22,9 +29,16 @@ struct TrackParams {
   float kerb_curvature = 1 / 40.f; // kerbs on bends with curvature above this (1/m)
   bool walls = false;              // solid walls beside the road (playfield edge is always solid)
   float wall_offset_m = 4;         // distance of walls from the road edge
+  float clockwise_fraction = 0.5f; // share of tracks (by seed) that run clockwise
+  // circuit layout only: checkpoints is the fewest polygon corners (up to 5 more are drawn)
+  float length_min_m = 2000;       // lap length drawn in [length_min_m, length_max_m]
+  float length_max_m = 7000;
+  float width_variation_m = 0;     // width varies slowly in width_m +- this along the lap
+
+  bool operator==(const TrackParams&) const = default;
 };
 
-enum class TrackPreset { easy, medium, hard };
+enum class TrackPreset { easy, medium, hard, circuit };
 TrackParams track_preset(TrackPreset preset);
 bool parse_track_preset(const std::string& name, TrackPreset* out);
 
@@ -63,7 +77,10 @@ struct Track {
 };
 
 // Generates a valid track deterministically: invalid draws are retried with seeds derived from `seed`.
+// Whether it runs clockwise is drawn from the seed alone (clockwise_fraction), independently of the shape.
 Track generate_track(uint64_t seed, const TrackParams& params);
+// The same loop driven the other way round: point 0 stays the start, the order of the others reverses.
+Track reversed(const Track& track, const TrackParams& params);
 
 // Track file format (text, documented in docs/track_format.md):
 //   drivelab-track 2

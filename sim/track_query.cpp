@@ -19,6 +19,7 @@ void TrackQuery::build(const Track* track) {
     const float bend = track->curvature[i] + track->curvature[(i + 1) % n];
     if (track->kerb[i]) kerb_side_[i] = bend > 0 ? -1 : 1;
   }
+  grid_.build_closed(track->center);
 }
 
 float TrackQuery::distance2(Vec2 p, int i) const {
@@ -59,11 +60,17 @@ int TrackQuery::nearest_local(Vec2 p, int hint) const {
 }
 
 int TrackQuery::nearest_global(Vec2 p) const {
-  int best = 0;
-  float best_d = distance2(p, 0);
-  for (int i = 1; i < track_->num_tiles(); ++i) {
+  // The grid finds the nearest segment; the segments within a hair of it are then compared with this
+  // class's own distance, so the answer is exactly the brute-force one (ties to the lowest index).
+  float grid_d = 0;
+  const int grid_best = grid_.nearest(p, &grid_d);
+  if (grid_best < 0 || !std::isfinite(grid_d)) return 0;
+  grid_.segments_near(p, grid_d * 1.0001f + 1e-3f, candidates_);
+  int best = grid_best;
+  float best_d = distance2(p, best);
+  for (int i : candidates_) {
     const float d = distance2(p, i);
-    if (d < best_d) best = i, best_d = d;
+    if (d < best_d || (d == best_d && i < best)) best = i, best_d = d;
   }
   return best;
 }

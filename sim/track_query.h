@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "sim/car.h"
+#include "sim/segment_grid.h"
 #include "sim/track.h"
 
 namespace dl::sim {
@@ -26,6 +27,9 @@ class TrackQuery {
   // Walks from `hint` to the nearest segment downhill in distance. Cheap, and right whenever the point
   // moved a little since `hint` was computed; a global search is the fallback when far off the road.
   int nearest_local(Vec2 p, int hint) const;
+  // The nearest segment anywhere (the lowest index among equally near ones), through a grid of the
+  // segments: its cost does not grow with the track's length, so a car off the road costs what a car on
+  // it does.
   int nearest_global(Vec2 p) const;
   // Local search, falling back to a global one when the point is off the road (it may have crossed
   // the grass to another part of the track).
@@ -46,6 +50,8 @@ class TrackQuery {
   std::vector<Vec2> dir_;
   std::vector<float> len_;
   std::vector<int8_t> kerb_side_;
+  SegmentGrid grid_;
+  mutable std::vector<int> candidates_;  // scratch for nearest_global (a TrackQuery serves one thread)
 };
 
 }  // namespace dl::sim

@@ -26,6 +26,23 @@ struct TrafficParams {
   float obstacle_size_m = 2;
 };
 
+// What the track features show of the road ahead.
+//   fixed (horizon_s = 0): the curvature at `points` centre-line points spacing_m apart (5 x 10 m by
+//       default: the original `track` observation, sized for 400 m loops at up to ~25 m/s).
+//   time (horizon_s > 0): the horizon is what the car covers in horizon_s at its speed, at least
+//       min_horizon_m, split into `points` windows that widen with distance (edges at H (k/K)^1.5);
+//       each window reports the sharpest signed curvature in it, so no bend hides between samples, and,
+//       with widths, the narrowest road width in it. From 60 m/s a 5 s horizon (300 m) covers braking
+//       to a hairpin at 0.6 g (v^2 / 2a = 306 m).
+struct LookaheadParams {
+  int points = 5;
+  float spacing_m = 10;       // fixed mode
+  float horizon_s = 0;        // > 0: time mode
+  float min_horizon_m = 30;   // time mode: horizon at low speed
+  bool widths = false;        // also report the road width ahead (time mode)
+  bool operator==(const LookaheadParams&) const = default;
+};
+
 struct WorldConfig {
   TrackParams track;
   CarParams car;
@@ -35,8 +52,7 @@ struct WorldConfig {
   Palette palette;
   float dt_s = 0.02f;             // fixed physics step (50 Hz)
   float playfield_margin_m = 60;  // playfield = track bounding box grown by this margin
-  int lookahead_points = 5;       // track features: curvature at K points ahead
-  float lookahead_spacing_m = 10;
+  LookaheadParams lookahead;      // track features: the road ahead
 };
 
 struct Collision {
@@ -51,7 +67,8 @@ struct Collision {
 struct TrackFeatures {
   float lateral_offset_m = 0;      // signed distance from the centre line, left positive
   float heading_error_rad = 0;     // car heading minus track direction, wrapped to [-pi, pi]
-  std::vector<float> curvature_ahead;  // lookahead_points values (1/m)
+  std::vector<float> curvature_ahead;  // lookahead.points values (1/m)
+  std::vector<float> width_ahead;      // lookahead.points values (m) with lookahead.widths, else empty
   float lap_progress = 0;          // fraction of tiles visited this lap [0, 1]
   int nearest_point = 0;           // index of the nearest centre-line point
   float half_width_m = 0;          // road half width at that point
@@ -59,7 +76,7 @@ struct TrackFeatures {
 
 struct StepEvents {
   int new_tiles = 0;         // tiles visited for the first time this step
-  bool lap_complete = false; // all tiles visited and the start line crossed
+  bool lap_complete = false; // 95% of the tiles visited and the start line crossed forwards
   bool off_playfield = false;
   bool on_road = true;       // at least one wheel on road or kerb
   std::vector<Collision> collisions;

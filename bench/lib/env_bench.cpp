@@ -88,12 +88,25 @@ std::vector<int> thread_counts(const BenchOptions& options) {
 }  // namespace
 
 BenchEntry bench_single_env(const std::string& env_id, const BenchOptions& options) {
-  auto env = envs::make_env(envs::default_env_config(env_id));
-  const auto actions = random_actions(env->action_spec(), kActionRows, options.seed);
+  return bench_single_env_config(env_id, envs::default_env_config(env_id), false, options);
+}
+
+BenchEntry bench_single_env_config(const std::string& name, const envs::EnvConfig& config, bool off_road,
+                                   const BenchOptions& options) {
+  auto env = envs::make_env(config);
+  auto actions = random_actions(env->action_spec(), kActionRows, options.seed);
   const int dim = env->action_spec().dim();
+  // Off road: full lock and some gas drive a tight circle that leaves the road within seconds and stays
+  // on the grass (the case where the car's nearest track point must be searched for, not followed).
+  if (off_road && !env->action_spec().discrete)
+    for (int r = 0; r < kActionRows; ++r) {
+      actions[static_cast<size_t>(r) * dim + 0] = 1;
+      actions[static_cast<size_t>(r) * dim + 1] = 0.5f;
+      actions[static_cast<size_t>(r) * dim + 2] = 0;
+    }
   std::vector<uint8_t> obs(env->observation_spec().bytes());
   envs::Info info;
-  BenchEntry entry{env_id, 1, 1, 0, median_reset_ms(*env, options.reset_samples, options.seed)};
+  BenchEntry entry{name, 1, 1, 0, median_reset_ms(*env, options.reset_samples, options.seed)};
   env->reset(options.seed, obs.data(), info);
   sim::Rng episode_seeds(options.seed);
   int64_t steps = 0;
@@ -136,6 +149,15 @@ std::vector<BenchEntry> run_env_benchmarks(const BenchOptions& options) {
   for (const auto& id : env_ids(options)) {
     entries.push_back(bench_single_env(id, options));
     for (int threads : thread_counts(options)) entries.push_back(bench_vector_env(id, threads, options));
+    if (id != "track") continue;
+    // Cost flat in track length: the same env on 2-7 km circuits (up to ~1,200 points) and off the road.
+    envs::EnvConfig circuit = envs::default_env_config("track");
+    circuit.preset = "circuit";
+    envs::apply_preset(circuit);
+    circuit.max_steps = 6000;
+    entries.push_back(bench_single_env_config("track/off-road", envs::default_env_config("track"), true, options));
+    entries.push_back(bench_single_env_config("track/circuit", circuit, false, options));
+    entries.push_back(bench_single_env_config("track/circuit/off-road", circuit, true, options));
   }
   return entries;
 }

@@ -21,12 +21,12 @@ struct LapResult {
   double episode_return = 0;
 };
 
-LapResult drive_expert(const std::string& preset, uint64_t seed) {
+LapResult drive_expert(const std::string& preset, uint64_t seed, int step_limit = kLapStepLimit) {
   EnvConfig c = default_env_config("track");
   c.preset = preset;
   apply_preset(c);
   c.tracks = "test";
-  c.max_steps = kLapStepLimit;
+  c.max_steps = step_limit;
   auto env = make_env(c);
   std::vector<float> obs(env->observation_spec().size());
   Info info;
@@ -54,6 +54,18 @@ TEST_CASE("the expert completes a lap on easy, medium and hard tracks", "[data][
       CHECK(r.episode_return > 600);
     }
   }
+}
+
+TEST_CASE("the expert laps 100 circuit test layouts at full power", "[data][expert]") {
+  // 2-7 km laps at 25 decisions a second: a 7 km lap at a slow 25 m/s average is 7000 steps.
+  int laps = 0;
+  for (uint64_t seed = 0; seed < 100; ++seed) {
+    const LapResult r = drive_expert("circuit", seed, 8000);
+    INFO("circuit test seed " << seed << ": " << r.steps << " steps, return " << r.episode_return);
+    CHECK(r.lap);
+    laps += r.lap;
+  }
+  CHECK(laps == 100);
 }
 
 TEST_CASE("the world is found through every wrapper make_env adds", "[data][expert]") {

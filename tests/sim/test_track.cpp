@@ -92,7 +92,13 @@ TEST_CASE("derived fields: arc length grows, bends of the loop add up to one tur
     turn += t.curvature[i] * seg;
     if (std::fabs(t.curvature[i]) > params.kerb_curvature) CHECK(t.kerb[i]);
   }
-  CHECK(turn == Approx(2 * 3.14159265).epsilon(0.05));  // counter-clockwise loop
+  CHECK(std::fabs(turn) == Approx(2 * 3.14159265).epsilon(0.05));  // one turn, either way round
+  TrackParams ccw = params;
+  ccw.clockwise_fraction = 0;
+  const Track c = generate_track(7, ccw);
+  double ccw_turn = 0;
+  for (int i = 0; i < c.num_tiles(); ++i) ccw_turn += c.curvature[i] * (c.center[(i + 1) % c.num_tiles()] - c.center[i]).length();
+  CHECK(ccw_turn == Approx(2 * 3.14159265).epsilon(0.05));  // counter-clockwise when asked
   CHECK(t.length_m > t.arc_length.back());
 }
 
