@@ -146,7 +146,7 @@ int eval_track_files(const EvalArgs& args, const Target& target, const envs::Env
   envs::EnvConfig env = base_env;
   env.track_source = "procedural";  // a generator's tracks are train-set only; the files replace them
   std::vector<TrackRow> rows;
-  auto progress = [&] {
+  auto report_progress = [&] {
     if (!args.json) std::fprintf(stderr, "\reval: %zu/%zu tracks   ", rows.size(), files.size());
   };
   if (target.world_model || target.decision_transformer || target.expert) {
@@ -154,7 +154,7 @@ int eval_track_files(const EvalArgs& args, const Target& target, const envs::Env
     for (const std::string& file : files) {
       env.track_files = file;
       rows.push_back(row_of(file, run_eval(args, target, &env, episodes)));
-      progress();
+      report_progress();
     }
   } else {
     // Up to kMaxEvalEnvs tracks at once, each on its own envs: with E episodes per track, env i drives
@@ -171,7 +171,7 @@ int eval_track_files(const EvalArgs& args, const Target& target, const envs::Env
       };
       const agents::EvalResult r = run_eval(args, target, &env, static_cast<int>(count) * episodes, factory);
       for (size_t k = 0; k < count; ++k) rows.push_back(row_of(files[first + k], slice(r, k * episodes, episodes)));
-      progress();
+      report_progress();
     }
   }
   if (!args.json) std::fprintf(stderr, "\n");
