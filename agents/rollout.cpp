@@ -259,7 +259,6 @@ EvalResult run_episodes(ActorCritic& policy, const envs::ObsNormalizer* obs_norm
   if (episodes <= 0) return result;
   torch::InferenceMode inference;
   EnvFactory factory = env_factory_or_default(factory_in);
-  constexpr int kMaxEvalEnvs = 16;
   const int M = std::min(episodes, kMaxEvalEnvs);
   envs::VectorEnv vec([&](int i) { return factory(env, i); }, M, resolve_threads(num_threads));
   const auto& spec = vec.observation_spec();

@@ -57,6 +57,12 @@ struct EvalOptions {
   int num_threads = 0;             // env worker threads (0 = one per core)
   EnvFactoryFn env_factory;        // empty = envs::make_env
 };
+// Evaluation runs at most this many envs at once; env i of an evaluation of `episodes` episodes runs
+// episodes / M of them (M = min(episodes, kMaxEvalEnvs); the first episodes % M envs one more), and the
+// results list env 0's episodes first, then env 1's, ... (PPO-family checkpoints; the DT loop lists them
+// as they end).
+inline constexpr int kMaxEvalEnvs = 16;
+
 struct EvalResult {
   std::vector<double> returns;
   std::vector<int> lengths;

@@ -36,6 +36,7 @@ std::string resolve_checkpoint(const std::string& target) {
 struct Target {
   std::string checkpoint;
   bool world_model = false;
+  bool decision_transformer = false;
   bool expert = false;  // `drivelab eval expert`: the scripted expert on the default `track` env
   envs::EnvConfig env;  // the env the agent was trained with
 };
@@ -56,16 +57,18 @@ Target resolve_target(const std::string& target) {
   }
   t.checkpoint = resolve_checkpoint(target);
   try {
-    t.env = agents::checkpoint_algo(t.checkpoint) == "decision_transformer" ? agents::read_dt_checkpoint(t.checkpoint).env
-                                                                              : agents::read_checkpoint_data(t.checkpoint).env;
+    t.decision_transformer = agents::checkpoint_algo(t.checkpoint) == "decision_transformer";
+    t.env = t.decision_transformer ? agents::read_dt_checkpoint(t.checkpoint).env : agents::read_checkpoint_data(t.checkpoint).env;
   } catch (const std::exception& e) {
     throw ConfigError(t.checkpoint + ": cannot read the checkpoint: " + e.what());
   }
   return t;
 }
 
-agents::EvalResult run_eval(const EvalArgs& args, const Target& target, const envs::EnvConfig* env, int episodes) {
+agents::EvalResult run_eval(const EvalArgs& args, const Target& target, const envs::EnvConfig* env, int episodes,
+                            agents::EnvFactoryFn factory = {}) {
   agents::EvalOptions options;
+  options.env_factory = std::move(factory);
   options.episodes = episodes;
   options.tracks = args.tracks;
   options.seed = args.seed;
@@ -124,17 +127,52 @@ TrackRow row_of(const std::string& file, const agents::EvalResult& r) {
   return row;
 }
 
+// The episodes of results [first, first + count) of a result, as a result of their own.
+agents::EvalResult slice(const agents::EvalResult& r, size_t first, size_t count) {
+  agents::EvalResult out;
+  for (size_t k = first; k < first + count; ++k) {
+    out.returns.push_back(r.returns[k]);
+    out.lengths.push_back(r.lengths[k]);
+    if (k < r.lap_times_s.size()) out.lap_times_s.push_back(r.lap_times_s[k]);
+    if (k < r.progress.size()) out.progress.push_back(r.progress[k]);
+    out.laps_completed += k < r.lap_times_s.size() && r.lap_times_s[k] >= 0 ? 1 : 0;
+  }
+  return out;
+}
+
 int eval_track_files(const EvalArgs& args, const Target& target, const envs::EnvConfig& base_env) {
   const std::vector<std::string> files = track_files_of(args.track_files);
   const int episodes = args.episodes_given ? args.episodes : 1;
+  envs::EnvConfig env = base_env;
+  env.track_source = "procedural";  // a generator's tracks are train-set only; the files replace them
   std::vector<TrackRow> rows;
-  for (const std::string& file : files) {
-    envs::EnvConfig env = base_env;
-    env.track_files = file;
-    env.track_source = "procedural";  // a generator's tracks are train-set only; the file replaces them
-    rows.push_back(row_of(file, run_eval(args, target, &env, episodes)));
-    if (!args.json)
-      std::fprintf(stderr, "\reval: %zu/%zu tracks   ", rows.size(), files.size());
+  auto report_progress = [&] {
+    if (!args.json) std::fprintf(stderr, "\reval: %zu/%zu tracks   ", rows.size(), files.size());
+  };
+  if (target.world_model || target.decision_transformer || target.expert) {
+    // These loops take no env factory or do not list episodes by env: one track at a time.
+    for (const std::string& file : files) {
+      env.track_files = file;
+      rows.push_back(row_of(file, run_eval(args, target, &env, episodes)));
+      report_progress();
+    }
+  } else {
+    // Up to kMaxEvalEnvs tracks at once, each on its own envs: with E episodes per track, env i drives
+    // track i / E of the group once (or, for E > kMaxEvalEnvs, one track on every env), and the results
+    // come back env by env (agents/trainer.h).
+    const size_t per_group = episodes <= agents::kMaxEvalEnvs ? static_cast<size_t>(agents::kMaxEvalEnvs / episodes) : 1;
+    for (size_t first = 0; first < files.size(); first += per_group) {
+      const size_t count = std::min(per_group, files.size() - first);
+      env.track_files = files[first];
+      auto factory = [&files, first, episodes](const envs::EnvConfig& c, int i) {
+        envs::EnvConfig e = c;
+        e.track_files = files[first + (episodes <= agents::kMaxEvalEnvs ? static_cast<size_t>(i / episodes) : 0)];
+        return envs::make_env(e, i);
+      };
+      const agents::EvalResult r = run_eval(args, target, &env, static_cast<int>(count) * episodes, factory);
+      for (size_t k = 0; k < count; ++k) rows.push_back(row_of(files[first + k], slice(r, k * episodes, episodes)));
+      report_progress();
+    }
   }
   if (!args.json) std::fprintf(stderr, "\n");
   int lapped = 0;

@@ -14,8 +14,8 @@ namespace dl::app {
 agents::EvalResult evaluate_expert(const envs::EnvConfig& env, int episodes, uint64_t seed, int num_threads) {
   agents::EvalResult result;
   if (episodes <= 0) return result;
-  constexpr int kMaxEvalEnvs = 16;  // as agents::run_episodes, so the track sequences agree
-  const int m = std::min(episodes, kMaxEvalEnvs);
+  // As many envs as agents::run_episodes uses, so the track sequences agree.
+  const int m = std::min(episodes, agents::kMaxEvalEnvs);
   const int threads = num_threads > 0 ? num_threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   envs::VectorEnv vec([&](int i) { return envs::make_env(env, i); }, m, threads);
   if (vec.action_spec().discrete) throw std::invalid_argument("eval expert: the expert drives continuous-action envs only");

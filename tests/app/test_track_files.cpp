@@ -134,6 +134,14 @@ TEST_CASE("eval --track-files reports each track, and env overrides keep the run
   }
   CHECK(j["summary"]["tracks"] == 3);
   CHECK(j["summary"]["tracks_lapped"] == 0);
+  // The tracks run side by side, each on its own env: each row is what that track alone gives.
+  for (const auto& t : j["tracks"]) {
+    auto alone = run("eval " + run_dir.string() + " --track-files " + t["file"].get<std::string>() + " env.max_steps=60 --json");
+    REQUIRE(alone.code == 0);
+    const auto a = nlohmann::json::parse(alone.output.substr(alone.output.find('{')));
+    CHECK(a["tracks"][0]["return_mean"] == t["return_mean"]);
+    CHECK(a["tracks"][0]["progress"] == t["progress"]);
+  }
 
   auto text = run("eval " + run_dir.string() + " --track-files " + (tracks / "oval.track").string() + " --episodes 2 env.max_steps=30");
   INFO(text.output);
