@@ -20,6 +20,7 @@ import json
 
 import numpy as np
 import torch
+import torch.jit._pickle  # noqa: F401  (restore_type_tag, see read())
 from torch import nn
 
 FORMAT = "drivelab-policy"
@@ -184,8 +185,16 @@ class DrivelabPolicy(nn.Module):
 
 
 def read(path):
-    """The exported file's dict (``torch.load(path, weights_only=True)``), its format checked."""
-    data = torch.load(path, map_location="cpu", weights_only=True)
+    """The exported file's dict, its format checked.
+
+    LibTorch's pickler tags the dicts it writes with their types (``torch.jit._pickle.restore_type_tag``,
+    a torch function that only records the type), so a weights-only load allows that one global::
+
+        with torch.serialization.safe_globals([torch.jit._pickle.restore_type_tag]):
+            data = torch.load(path, weights_only=True)
+    """
+    with torch.serialization.safe_globals([torch.jit._pickle.restore_type_tag]):
+        data = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"{path}: not a drivelab policy file (write one with `drivelab export RUN --out FILE`)")
     if int(data.get("version", 0)) > VERSION:

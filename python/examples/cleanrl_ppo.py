@@ -200,7 +200,7 @@ def train(args):
                 loss.backward()
                 nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
                 optimizer.step()
-        if episode_returns:
+        if episode_returns and (update % 10 == 0 or update == num_updates):
             sps = global_step / (time.time() - start)
             print(f"step {global_step}  charts/episodic_return {np.mean(episode_returns[-20:]):.1f}  "
                   f"charts/SPS {sps:.0f}", flush=True)

@@ -9,22 +9,22 @@ import pytest
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 
 
-def drivelab_bin():
+def binary_path():
     path = os.environ.get("DRIVELAB_BIN", "")
     return path if path and Path(path).is_file() else None
 
 
 @pytest.fixture(scope="session")
-def drivelab():
-    path = drivelab_bin()
+def drivelab_bin():
+    path = binary_path()
     if not path:
         pytest.skip("DRIVELAB_BIN is not set to the drivelab binary (ctest sets it; built with LibTorch only)")
     return path
 
 
-def train_run(drivelab, run_dir, *overrides, timeout=600):
+def train_run(drivelab_bin, run_dir, *overrides, timeout=600):
     """Trains a small run into run_dir with `drivelab train` and returns its folder."""
-    cmd = [drivelab, "train", f"--run-dir={run_dir}", "--no-progress", "--no-video", *overrides]
+    cmd = [drivelab_bin, "train", f"--run-dir={run_dir}", "--no-progress", "--no-video", *overrides]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}"
     return Path(run_dir)

@@ -33,7 +33,9 @@ def test_the_adapter_is_an_sb3_vec_env_with_terminal_observations():
 
 def test_sb3_ppo_learns_to_drive_on_the_easy_preset():
     example = load_example("sb3_ppo")
-    before, after = example.train(timesteps=40_000, seed=1, num_envs=8, preset="easy", max_steps=300)
+    # 100k steps take ~30 s on 2 busy cores. Measured with seed 1: -10.8 before, 636 after (a lap is 1000).
+    before, after = example.train(timesteps=100_000, seed=1, num_envs=8, eval_episodes=8, preset="easy",
+                                  max_steps=300)
     print(f"SB3 PPO test-track return: before {before:.1f}, after {after:.1f}")
     # Standing still costs 0.1 a step (-30 over 300 steps); driving along the road earns tile rewards.
-    assert after > before + 50, (before, after)
+    assert after > 100 and after > before + 100, (before, after)

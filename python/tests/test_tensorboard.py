@@ -9,8 +9,8 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from conftest import train_run  # noqa: E402
 
 
-def test_tensorboard_reads_the_metrics_config_and_curve_of_a_run(drivelab, tmp_path):
-    run = train_run(drivelab, tmp_path / "run", "train.total_steps=1024", "train.num_envs=4", "agent.num_steps=64",
+def test_tensorboard_reads_the_metrics_config_and_curve_of_a_run(drivelab_bin, tmp_path):
+    run = train_run(drivelab_bin, tmp_path / "run", "train.total_steps=1024", "train.num_envs=4", "agent.num_steps=64",
                     "train.eval_every=512", "train.eval_episodes=1", "env.max_steps=100", "env.preset=easy")
     events = list(run.glob("events.out.tfevents.*"))
     assert len(events) == 1
@@ -31,7 +31,7 @@ def test_tensorboard_reads_the_metrics_config_and_curve_of_a_run(drivelab, tmp_p
             assert a == pytest.approx(b, rel=1e-6, abs=1e-6), name  # float32 in the event file
 
     assert "config" in tags["tensors"]
-    config_text = acc.Tensors("config")[0].string_val[0].decode()
+    config_text = acc.Tensors("config")[0].tensor_proto.string_val[0].decode()
     assert "preset: easy" in config_text and "total_steps: 1024" in config_text
     assert "learning_curve" in tags["images"]
     image = acc.Images("learning_curve")[-1]
