@@ -444,8 +444,10 @@ class CoreEnv {
 
  private:
   void check_obs(const AnyOut& obs) const {
-    if (obs.nbytes() != env_->observation_spec().bytes())
-      throw nb::value_error("observation buffer has the wrong size");
+    const envs::Spec& spec = env_->observation_spec();
+    const nb::dlpack::dtype want = spec.dtype == envs::DType::u8 ? nb::dtype<uint8_t>() : nb::dtype<float>();
+    if (obs.dtype() != want || obs.nbytes() != spec.bytes())
+      throw nb::value_error("observation buffer: expected a C-contiguous array of the observation spec's shape and dtype");
   }
 
   envs::EnvConfig config_;
@@ -467,7 +469,6 @@ class CoreVectorEnv {
     if (num_envs < 1) throw nb::value_error(("num_envs must be >= 1, got " + std::to_string(num_envs)).c_str());
     if (num_threads < 0) throw nb::value_error(("num_threads must be >= 0, got " + std::to_string(num_threads)).c_str());
     vec_ = envs::make_vector_env(config, num_envs, num_threads);
-    dones_.assign(static_cast<size_t>(num_envs), 0);
   }
 
   int num_envs() const { return vec_->num_envs(); }
@@ -532,7 +533,6 @@ class CoreVectorEnv {
 
  private:
   std::unique_ptr<envs::VectorEnv> vec_;
-  std::vector<uint8_t> dones_;
 };
 
 #ifdef DRIVELAB_PY_SDL
