@@ -20,7 +20,8 @@ class DrivelabEnv(gym.Env):
     take an integer in ``[0, n)``; anything else raises ValueError.
 
     ``info`` holds ``speed_mps``, ``lap_progress``, ``tiles_visited``, ``lap_complete``, ``off_track`` and
-    ``collisions``; on the step that ends an episode also ``episode`` = ``{r, l, lap_time_s, lap_complete}``.
+    ``collisions``; on the step that ends an episode also ``episode_stats`` = ``{r, l, lap_time_s, lap_complete}``
+    (``episode`` is left to Gymnasium's RecordEpisodeStatistics wrapper).
     Only the time limit (``max_steps``) sets ``truncated``.
 
     render_mode ``rgb_array`` returns the viewer's frame (follow camera and HUD) as ``[H, W, 3]`` uint8;

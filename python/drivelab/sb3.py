@@ -42,7 +42,8 @@ class DrivelabSB3VecEnv(VecEnv):
             for i in np.flatnonzero(dones):
                 infos[i]["terminal_observation"] = info["final_obs"][i].copy()
                 infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
-                infos[i]["episode"] = {"r": float(info["episode"]["r"][i]), "l": int(info["episode"]["l"][i])}
+                stats = info["episode_stats"]
+                infos[i]["episode"] = {"r": float(stats["r"][i]), "l": int(stats["l"][i])}
         return obs.copy(), rewards.copy(), dones, infos
 
     def close(self):

@@ -8,7 +8,8 @@ with ``copy=True``.
 Autoreset mode: SAME_STEP (``metadata["autoreset_mode"]``). When env i's episode ends, step() returns the
 first observation of its next episode in ``obs[i]``; the last observation of the finished episode is in
 ``info["final_obs"][i]`` (with ``info["_final_obs"][i]`` True) and its statistics in
-``info["episode"]`` (``r``, ``l``, ``lap_time_s``, ``lap_complete``, masked by ``info["_episode"]``).
+``info["episode_stats"]`` (``r``, ``l``, ``lap_time_s``, ``lap_complete``, masked by ``info["_episode_stats"]``).
+The ``episode`` key is left to Gymnasium's RecordEpisodeStatistics wrapper, which works on this env.
 """
 import os
 
@@ -23,7 +24,7 @@ from .spaces import action_space, observation_space, seed_from
 
 # Per-step info fields, views into the C++ infos (zero-copy).
 _STEP_FIELDS = ("speed_mps", "lap_progress", "tiles_visited", "lap_complete", "off_track", "collisions")
-# Episode statistics, valid where info["_episode"].
+# Episode statistics, valid where info["_episode_stats"].
 _EPISODE_FIELDS = {"r": "episode_return", "l": "episode_length", "lap_time_s": "episode_lap_time_s",
                    "lap_complete": "episode_lap_complete"}
 
@@ -125,8 +126,8 @@ class DrivelabVectorEnv(gym.vector.VectorEnv):
                 final[i] = self._out(self._final_obs[i])
             info["final_obs"] = final
             info["_final_obs"] = mask
-            info["episode"] = {key: value.copy() for key, value in self._episode_info.items()}
-            info["_episode"] = self._episode_mask & mask
+            info["episode_stats"] = {key: value.copy() for key, value in self._episode_info.items()}
+            info["_episode_stats"] = self._episode_mask & mask
         return (self._out(self._obs), self._out(self._rewards), self._out(self._terminated),
                 self._out(self._truncated), info)
 

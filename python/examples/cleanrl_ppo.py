@@ -165,8 +165,8 @@ def train(args):
             obs_rms.update(raw_obs)
             next_obs = torch.as_tensor(obs_rms.normalize(raw_obs))
             next_done = torch.as_tensor(done, dtype=torch.float32)
-            if "episode" in info:
-                episode_returns += list(info["episode"]["r"][info["_episode"]])
+            if "episode_stats" in info:
+                episode_returns += list(info["episode_stats"]["r"][info["_episode_stats"]])
 
         # Generalized advantage estimation.
         with torch.no_grad():

@@ -330,7 +330,7 @@ nb::dict info_dict(const envs::Info& info) {
     episode["l"] = info.episode_length;
     episode["lap_time_s"] = info.episode_lap_time_s;
     episode["lap_complete"] = info.episode_lap_complete;
-    d["episode"] = episode;
+    d["episode_stats"] = episode;  // not "episode": Gymnasium's RecordEpisodeStatistics owns that key
   }
   return d;
 }

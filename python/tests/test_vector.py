@@ -86,15 +86,28 @@ def test_same_step_autoreset_keeps_the_final_observation_and_statistics():
         obs, rewards, terminated, truncated, info = envs.step(actions)
         last, *_ = single.step(actions[0])
         if t < 9:
-            assert "final_obs" not in info and "episode" not in info
+            assert "final_obs" not in info and "episode_stats" not in info
     assert truncated.all() and not terminated.any()
-    assert info["_final_obs"].all() and info["_episode"].all()
+    assert info["_final_obs"].all() and info["_episode_stats"].all()
     np.testing.assert_array_equal(info["final_obs"][0], last)  # the finished episode's last observation
     assert not np.array_equal(obs[0], last)                     # obs holds the next episode's first one
-    np.testing.assert_array_equal(info["episode"]["l"], [10, 10])
+    np.testing.assert_array_equal(info["episode_stats"]["l"], [10, 10])
     # The next step continues the new episodes.
     _, _, _, truncated, info = envs.step(steer_actions(2, 0))
-    assert not truncated.any() and "episode" not in info
+    assert not truncated.any() and "episode_stats" not in info
+
+
+def test_gymnasium_vector_wrappers_that_allow_same_step_autoreset_work():
+    envs = gym.make_vec("drivelab/track-v0", num_envs=3, vectorization_mode="vector_entry_point", max_steps=10)
+    envs = gym.wrappers.vector.RecordEpisodeStatistics(gym.wrappers.vector.ClipAction(envs))
+    envs.reset(seed=0)
+    for t in range(10):
+        *_, info = envs.step(steer_actions(3, t) * 3)
+    assert info["_episode"].all() and (info["episode"]["l"] == 10).all()
+    np.testing.assert_allclose(info["episode"]["r"], info["episode_stats"]["r"], rtol=1e-5)
+    # Observation wrappers need next-step autoreset (they would not see final_obs): Gymnasium refuses them.
+    with pytest.raises(ValueError, match="autoreset"):
+        gym.wrappers.vector.NormalizeObservation(envs)
 
 
 def test_bad_actions_and_arguments_raise_clear_errors():
