@@ -4,7 +4,7 @@
 #
 #   ./setup.sh            install dependencies (idempotent) and build into build/
 #   ./setup.sh run        ... then train the default agent (configs/ppo_track.yaml defaults)
-#   ./setup.sh test       ... then run the whole test suite (ctest)
+#   ./setup.sh test       ... then build the Python package into a venv and run the whole test suite (ctest)
 #
 # Environment:
 #   DRIVELAB_CACHE    where LibTorch (a Python venv holding the pinned torch wheel) is installed once,
@@ -13,6 +13,7 @@
 #                     an existing LibTorch to use instead of installing one
 #   DRIVELAB_PYTHON   a Python whose torch package should provide LibTorch
 #   BUILD_DIR         build folder (default: build)
+#   DRIVELAB_NO_PYTHON=1   test mode: skip the Python package (its ctest cases then report skipped)
 set -euo pipefail
 
 TORCH_VERSION=2.13.0   # its CUDA (13.0) matches the toolkit on our machines
@@ -95,12 +96,60 @@ jobs=${DRIVELAB_JOBS:-$(nproc)}
 log "building ($jobs jobs)"
 cmake --build "$BUILD_DIR" -j "$jobs"
 
+# --- 4. The Python package (test mode) -------------------------------------------------------------------
+# Test packages (Gymnasium, Stable-Baselines3, TensorBoard, pytest, the build backend) go once into a venv in
+# the cache that sees the LibTorch venv's torch through a .pth file, so SB3 reuses that torch instead of
+# downloading another. Each build folder gets its own small venv (BUILD_DIR/python-venv) that sees those
+# packages and holds this checkout's drivelab package, so checkouts never overwrite each other's build.
+# Failing here skips the Python tests with the reason (BUILD_DIR/python-venv.skip); it never stops the suite.
+PYDEPS_VERSION=1
+PYDEPS=(numpy "gymnasium>=1.0,<2" "stable-baselines3>=2.3" tensorboard pytest "nanobind>=2.0" "scikit-build-core>=0.10")
+python_package() {
+  local venv="$BUILD_DIR/python-venv" skip="$BUILD_DIR/python-venv.skip" deps="$CACHE/pydeps-$PYDEPS_VERSION"
+  rm -f "$skip"
+  site() { "$1/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'; }
+  local torch_site=""
+  if [ -n "${py:-}" ] && "$py" -c 'import torch' >/dev/null 2>&1; then
+    torch_site=$("$py" -c 'import os, torch; print(os.path.dirname(os.path.dirname(torch.__file__)))')
+  fi
+  if [ ! -f "$deps/.complete" ]; then
+    log "installing the Python test packages into $deps (once)"
+    rm -rf "$deps"
+    python3 -m venv "$deps" || { echo "python3 -m venv failed" >"$skip"; return 0; }
+    if [ -n "$torch_site" ] && [ "$("$py" -c 'import sys; print(sys.version_info[:2])')" = "$(python3 -c 'import sys; print(sys.version_info[:2])')" ]; then
+      echo "import site; site.addsitedir('$torch_site')" >"$(site "$deps")/drivelab-torch.pth"
+    fi
+    if ! "$deps/bin/python" -m pip install -q "${PYDEPS[@]}" >"$BUILD_DIR/python-deps.log" 2>&1; then
+      echo "pip install of the test packages failed; see $BUILD_DIR/python-deps.log" >"$skip"
+      return 0
+    fi
+    touch "$deps/.complete"
+  fi
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv" || { echo "python3 -m venv failed" >"$skip"; return 0; }
+    echo "import site; site.addsitedir('$(site "$deps")')" >"$(site "$venv")/drivelab-deps.pth"
+  fi
+  log "building the Python package into $venv"
+  local build_abs
+  build_abs=$(cd "$BUILD_DIR" && pwd)
+  if ! CMAKE_BUILD_PARALLEL_LEVEL="$jobs" "$venv/bin/python" -m pip install -q --no-build-isolation --no-deps \
+      --force-reinstall --config-settings=build-dir="$build_abs/python-build" ./python >"$BUILD_DIR/python-build.log" 2>&1; then
+    echo "building the drivelab package failed; see $BUILD_DIR/python-build.log" >"$skip"
+    log "the Python package did not build (see $BUILD_DIR/python-build.log); its tests will be skipped"
+  fi
+}
+
 case "$mode" in
 run)
   log "training the default agent: $BUILD_DIR/drivelab train $*"
   exec "$BUILD_DIR/drivelab" train "$@"
   ;;
 test)
+  if [ -n "${DRIVELAB_NO_PYTHON:-}" ]; then
+    echo "DRIVELAB_NO_PYTHON is set" >"$BUILD_DIR/python-venv.skip"
+  else
+    python_package
+  fi
   log "running the test suite"
   exec ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$jobs" "$@"
   ;;

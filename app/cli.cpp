@@ -84,6 +84,7 @@ int run_cli(int argc, char** argv) {
   hooks.push_back(add_sweep_command(app));
   hooks.push_back(add_tracks_command(app));
   hooks.push_back(add_plot_command(app));
+  hooks.push_back(add_export_command(app));
 
   // CLI11 would only say "a subcommand is required" for `drivelab fly`: name the word and the nearest command.
   if (argc > 1 && argv[1][0] != '-') {

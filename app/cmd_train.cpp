@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include "agents/trainer.h"
 #include "app/commands.h"
@@ -10,11 +11,23 @@
 #include "app/metrics.h"
 #include "app/plot.h"
 #include "app/rollout_video.h"
+#include "app/tensorboard.h"
 #include "app/track_commands.h"
 
 namespace fs = std::filesystem;
 
 namespace dl::app {
+namespace {
+// TensorBoard's text tab renders markdown: indent the YAML four spaces so it shows as a code block.
+std::string tensorboard_code_block(const std::string& text) {
+  std::string out = "    ";
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += "    ";
+  }
+  return out;
+}
+}  // namespace
 
 int cmd_train(const TrainArgs& args) {
   // Everything that can be wrong with the input is found before anything is written.
@@ -46,6 +59,15 @@ int cmd_train(const TrainArgs& args) {
   std::fflush(stdout);
 
   CsvMetrics metrics((fs::path(run_dir) / "metrics.csv").string(), args.progress, !args.resume.empty());
+  // TensorBoard sees the same scalars, the config as text and, at the end, the curve and the GIF.
+  std::unique_ptr<TensorBoardWriter> tensorboard;
+  try {
+    tensorboard = std::make_unique<TensorBoardWriter>(run_dir);
+    tensorboard->text(0, "config", tensorboard_code_block(resolved));
+    metrics.mirror_to(tensorboard.get());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "drivelab: no TensorBoard events: %s\n", e.what());
+  }
   agents::TrainJob job;
   job.env = config.env;
   job.agent = config.agent;
@@ -80,6 +102,11 @@ int cmd_train(const TrainArgs& args) {
     } catch (const std::exception& e) {
       std::fprintf(stderr, "drivelab: no rollout GIF: %s\n", e.what());
     }
+  }
+  if (tensorboard) {
+    tensorboard->image_file(result.steps, "learning_curve", (fs::path(run_dir) / "learning_curve.png").string());
+    tensorboard->image_file(result.steps, "final_policy", (fs::path(run_dir) / "final_policy.gif").string());
+    tensorboard->flush();
   }
   std::printf("done: %lld steps in %.1f s; final eval return %.1f, best %.1f\n",
               static_cast<long long>(result.steps), result.wall_s, result.final_eval_return, result.best_eval_return);

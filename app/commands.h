@@ -57,6 +57,7 @@ int cmd_bench(const BenchArgs& args);
 using CommandHook = std::pair<CLI::App*, std::function<int()>>;
 
 CommandHook add_plot_command(CLI::App& app);  // app/cmd_plot.cpp
+CommandHook add_export_command(CLI::App& app);  // app/cmd_export.cpp
 
 int run_cli(int argc, char** argv);
 

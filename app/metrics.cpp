@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "app/files.h"
+#include "app/tensorboard.h"
 
 namespace dl::app {
 namespace {
@@ -59,6 +60,7 @@ void CsvMetrics::scalar(int64_t step, const std::string& name, double value) {
   const double wall = wall_offset_s_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   rows_.push_back({step, wall, name, value});
   last_[name] = value;
+  if (tensorboard_) tensorboard_->scalar(step, name, value);
 }
 
 double CsvMetrics::last(const std::string& name) const {
@@ -77,6 +79,7 @@ void CsvMetrics::flush() {
     text += buf;
   }
   write_file_atomic(path_, text);
+  if (tensorboard_) tensorboard_->flush();
   last_flush_ = std::chrono::steady_clock::now();
 }
 

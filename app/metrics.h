@@ -15,6 +15,8 @@
 
 namespace dl::app {
 
+class TensorBoardWriter;
+
 struct MetricRow {
   int64_t step;
   double wall_s;
@@ -29,6 +31,8 @@ class CsvMetrics : public agents::MetricsSink {
   void scalar(int64_t step, const std::string& name, double value) override;
   void end_update(int64_t step, int64_t total_steps) override;
   void flush();
+  // Every scalar is also written to `tensorboard` (app/tensorboard.h), flushed with the CSV; null = none.
+  void mirror_to(TensorBoardWriter* tensorboard) { tensorboard_ = tensorboard; }
   const std::vector<MetricRow>& rows() const { return rows_; }
   // Last value of a metric, or NaN.
   double last(const std::string& name) const;
@@ -43,6 +47,7 @@ class CsvMetrics : public agents::MetricsSink {
   std::chrono::steady_clock::time_point start_, last_flush_, last_print_;
   double wall_offset_s_ = 0;  // wall time of the resumed run
   int64_t start_step_ = -1;
+  TensorBoardWriter* tensorboard_ = nullptr;
 };
 
 std::vector<MetricRow> read_metrics_csv(const std::string& path);
