@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "envs/registry.h"
+#include "io/files.h"
 
 namespace dl::agents {
 
@@ -45,21 +46,23 @@ torch::Device resolve_device(const std::string& name) {
     int index = 0;
     if (name.size() > 5) {
       const std::string digits = name.substr(5);
-      if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit))
-        throw std::runtime_error("train.device: '" + name + "' is not auto, cpu, cuda or cuda:N");
+      if (digits.empty() || digits.size() > 4 || !std::all_of(digits.begin(), digits.end(), ::isdigit))
+        throw io::InputError("train.device: '" + name + "' is not auto, cpu, cuda or cuda:N");
       index = std::stoi(digits);
     }
     if (!cuda_available)
-      throw std::runtime_error("train.device: '" + name +
+      throw io::InputError("train.device: '" + name +
                                "' asked for CUDA, but no CUDA device is available (use auto or cpu)");
     const int count = static_cast<int>(torch::cuda::device_count());
     if (index >= count)
-      throw std::runtime_error("train.device: '" + name + "' but only " + std::to_string(count) +
+      throw io::InputError("train.device: '" + name + "' but only " + std::to_string(count) +
                                " CUDA device(s) exist");
     return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
   }
-  throw std::runtime_error("train.device: '" + name + "' is not auto, cpu, cuda or cuda:N");
+  throw io::InputError("train.device: '" + name + "' is not auto, cpu, cuda or cuda:N");
 }
+
+void set_inference_threads() { torch::set_num_threads(1); }
 
 void set_torch_threads(int threads, bool image_policy) {
   if (threads <= 0)

@@ -111,6 +111,10 @@ int run_cli(int argc, char** argv) {
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "drivelab: config error: %s\n", e.what());
     return kExitBadInput;
+  } catch (const io::InputError& e) {  // a missing, damaged or refused file (checkpoints, datasets, outputs)
+    const std::string what = e.what();
+    std::fprintf(stderr, "drivelab: error: %s\n", what.substr(0, what.find('\n')).c_str());
+    return kExitBadInput;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "drivelab: error: %s\n", e.what());
     return kExitFailure;

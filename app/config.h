@@ -11,6 +11,7 @@
 
 #include "agents/config.h"
 #include "envs/config.h"
+#include "io/files.h"
 
 namespace dl::app {
 
@@ -33,12 +34,15 @@ struct RunConfig {
 };
 
 // A config error names where it comes from: "FILE:LINE: key 'a.b': message".
-struct ConfigError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// Bad input: exit code 2, as every io::InputError.
+struct ConfigError : io::InputError {
+  using io::InputError::InputError;
 };
 
 // Loads a run config from a YAML file ("" = the embedded default, configs/ppo_track.yaml) and applies
-// `key.path=value` overrides. Throws ConfigError.
+// `key.path=value` overrides. The embedded default is the base: what the file leaves out keeps its
+// embedded value (a different env id or algorithm starts from that env's or algorithm's own defaults).
+// One document; no repeated keys; at most io::kMaxConfigBytes. Throws ConfigError.
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides = {});
 // Same, from YAML text; `origin` names the text in messages.
 RunConfig parse_run_config(const std::string& yaml_text, const std::string& origin,
