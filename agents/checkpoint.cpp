@@ -211,6 +211,8 @@ void save_archive(torch::serialize::OutputArchive& archive, const std::string& p
 }
 
 bool load_archive(const std::string& path, torch::serialize::InputArchive& archive) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) checkpoint_error(path, "file not found");
   std::string bytes;
   try {
     bytes = io::read_file_limited(path, io::kMaxModelBytes, "checkpoint");

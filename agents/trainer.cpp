@@ -204,8 +204,7 @@ void Session::start(std::unique_ptr<torch::optim::Optimizer> opt) {
     const std::string path = checkpoint_path("latest.pt");
     CheckpointData data = read_checkpoint_data(path);
     if (data.algo != algo)
-      throw std::runtime_error("checkpoint " + path + ": written by " + data.algo + ", cannot resume with " +
-                               algo);
+      throw CheckpointError("checkpoint " + path + ": written by " + data.algo + ", cannot resume with " + algo);
     load_checkpoint_state(path, policy, optimizer.get(), /*restore_rng=*/true);  // in place: views stay
     if (auto* n = rollout->obs_normalizer(); n && !data.obs_norm.empty()) n->load_state(data.obs_norm);
     if (auto* r = rollout->reward_scaler(); r && !data.reward_scaler.empty()) r->load_state(data.reward_scaler);

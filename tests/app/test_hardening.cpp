@@ -156,7 +156,7 @@ TEST_CASE("outputs refuse to replace what is not a regular file", "[cli][e2e]") 
   fs::remove_all(dir);
 }
 
-TEST_CASE("damaged checkpoints are exit-2 errors naming the file; resume without one starts cleanly",
+TEST_CASE("damaged checkpoints are exit-2 errors naming the file, and resume without one starts cleanly",
           "[cli][e2e]") {
   const fs::path dir = temp_dir("ckpt");
   const fs::path run_dir = dir / "run";

@@ -413,6 +413,10 @@ def main():
                 for result in pool.map(lambda c: run_case(c, drivelab, args.timeout, memory, work), batch):
                     results.append(result)
                     report(result, args, work)
+                    if len(results) % 500 == 0:  # progress of long runs: the counts so far
+                        counts = collections.Counter(r["verdict"] for r in results)
+                        print("%d cases, %.0f s: %s" % (len(results), time.monotonic() - started,
+                                                        dict(sorted(counts.items()))), flush=True)
         elapsed = time.monotonic() - started
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -24,10 +24,10 @@ import sys
 import tempfile
 import time
 
-RUN = ["--no-progress", "--no-video", "train.total_steps=10240", "train.num_envs=2", "agent.num_steps=64",
+RUN = ["--no-progress", "--no-video", "train.total_steps=25600", "train.num_envs=2", "agent.num_steps=64",
        "agent.num_minibatches=2", "agent.update_epochs=1", "train.eval_episodes=0", "train.checkpoint_every=128",
        "env.max_steps=200", "train.torch_threads=1", "train.num_threads=1"]
-TOTAL_STEPS = 10240
+TOTAL_STEPS = 25600
 
 
 def read_rows(run_dir):
@@ -94,7 +94,7 @@ def main():
             proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             if kills < args.kills:
                 # Most delays land inside the run (startup included); some after it ended.
-                delay = rng.uniform(0.2, min(args.max_delay, max(0.5, full_s)))
+                delay = rng.uniform(0.3, min(args.max_delay, max(0.6, full_s / 2)))
                 try:
                     proc.wait(timeout=delay)
                 except subprocess.TimeoutExpired:
