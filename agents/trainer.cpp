@@ -84,6 +84,13 @@ void check_train_job(const TrainJob& job) {
       env_spec.action = probe->action_spec();
       if (const std::string why = data::spec_mismatch(env_spec, reader.spec()); !why.empty())
         throw io::InputError(agent.data + " does not fit env '" + job.env.id + "': " + why);
+      // Every chunk's CRC, one episode at a time: training reads them all anyway, and a damaged one found
+      // then would leave a run folder behind.
+      for (int64_t i = 0; i < reader.num_episodes(); ++i) reader.episode(i);
+      if (agent.algo != "decision_transformer" && reader.num_episodes() < 2)
+        throw io::InputError(agent.data + " has " + std::to_string(reader.num_episodes()) +
+                             " episode(s); behaviour cloning needs at least 2 (train and validation)");
+      if (reader.num_steps() == 0) throw io::InputError(agent.data + " has no steps");
     } catch (const io::InputError& e) {
       throw io::InputError(std::string("agent.data: ") + e.what());
     }

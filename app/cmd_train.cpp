@@ -20,14 +20,18 @@ namespace dl::app {
 
 namespace {
 
-// Removes temp files a killed run left beside its files (metrics.csv.tmp.PID, checkpoints/latest.pt.tmp.PID):
-// they are never read, and a resumed run writes its own.
+// Removes temp files a killed run left beside the files it writes (metrics.csv.tmp.PID,
+// checkpoints/latest.pt.tmp.PID, ...): they are never read, and a resumed run writes its own.
 void remove_stale_temp_files(const fs::path& run_dir) {
+  static const char* const kWritten[] = {"metrics.csv.tmp", "config.yaml.tmp", "latest.pt.tmp", "best.pt.tmp",
+                                         "learning_curve.png.tmp", "expert_use.png.tmp", "final_policy.gif.tmp"};
   std::error_code ec;
   for (const fs::path dir : {run_dir, run_dir / "checkpoints"})
-    for (const auto& entry : fs::directory_iterator(dir, ec))
-      if (entry.is_regular_file(ec) && entry.path().filename().string().find(".tmp") != std::string::npos)
-        fs::remove(entry.path(), ec);
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      for (const char* prefix : kWritten)
+        if (name.rfind(prefix, 0) == 0 && entry.is_regular_file(ec)) fs::remove(entry.path(), ec);
+    }
 }
 
 }  // namespace
