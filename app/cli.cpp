@@ -109,7 +109,9 @@ int run_cli(int argc, char** argv) {
     for (auto& [cmd, action] : hooks)
       if (*cmd) return action();
   } catch (const ConfigError& e) {
-    std::fprintf(stderr, "drivelab: config error: %s\n", e.what());
+    std::string what = e.what();  // one line, whatever a key or value held
+    for (size_t at = what.find('\n'); at != std::string::npos; at = what.find('\n', at + 2)) what.replace(at, 1, "\\n");
+    std::fprintf(stderr, "drivelab: config error: %s\n", what.c_str());
     return kExitBadInput;
   } catch (const io::InputError& e) {  // a missing, damaged or refused file (checkpoints, datasets, outputs)
     const std::string what = e.what();

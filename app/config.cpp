@@ -243,13 +243,27 @@ void check_tree(const YAML::Node& node, const std::string& origin_name) {
   }
 }
 
+// An override as messages show it: on one line, control characters escaped ("a=- 1\n- 2" -> "a=- 1\\n- 2").
+std::string shown_override(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (static_cast<unsigned char>(c) < 0x20) out += '?';
+    else out += c;
+  }
+  return out;
+}
+
 // Sets root[a][b][c] = value for "a.b.c=value", creating mappings on the way.
-void apply_override(YAML::Node& root, const std::string& text, Origin& origin) {
-  const auto eq = text.find('=');
+void apply_override(YAML::Node& root, const std::string& raw_text, Origin& origin) {
+  const std::string text = shown_override(raw_text);  // for messages; the value is parsed from raw_text
+  const auto eq = raw_text.find('=');
   if (eq == std::string::npos || eq == 0)
     throw ConfigError("command-line override '" + text + "': expected key.path=value");
-  const std::string path = text.substr(0, eq);
-  const std::string value_text = text.substr(eq + 1);
+  const std::string path = raw_text.substr(0, eq);
+  const std::string value_text = raw_text.substr(eq + 1);
   YAML::Node value;
   try {
     value = YAML::Load(value_text);
@@ -262,7 +276,7 @@ void apply_override(YAML::Node& root, const std::string& text, Origin& origin) {
     const size_t dot = path.find('.', begin);
     parts.push_back(path.substr(begin, dot == std::string::npos ? std::string::npos : dot - begin));
     if (parts.back().empty())
-      throw ConfigError("command-line override '" + text + "': empty key in '" + path +
+      throw ConfigError("command-line override '" + text + "': empty key in '" + shown_override(path) +
                         "' (expected key.path=value, e.g. train.seed=3)");
     if (dot == std::string::npos) break;
     begin = dot + 1;

@@ -88,6 +88,10 @@ TEST_CASE("overrides with an empty key part, huge device numbers and huge layers
   CHECK_THAT(error_of("agent: {gan: {hidden: [0]}}\n"), Catch::Contains("agent.gan.hidden"));
   CHECK_THAT(error_of("", {"agent.net.hidden=[8,8,8,8,8,8,8,8,8,8,8,8,8,8,8,8,8]"}), Catch::Contains("at most 16"));
   CHECK(error_of("agent: {net: {hidden: [4096, 4096]}}\n").empty());
+  // A value over several lines is shown on one.
+  const std::string multi = error_of("", {"train.seed=- 1\n- 2"});
+  CHECK_THAT(multi, Catch::Contains("train.seed=- 1\\n- 2"));
+  CHECK(multi.find('\n') == std::string::npos);
 }
 
 TEST_CASE("a directory, a device or an oversized file as the config is an error naming it", "[config]") {
