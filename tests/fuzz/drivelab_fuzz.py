@@ -46,7 +46,11 @@ SOURCE = os.path.dirname(os.path.dirname(HERE))
 # case trains, so mutations of other keys still reach the trainer.
 TINY_TRAIN = ["train.total_steps=64", "train.num_envs=1", "agent.num_steps=32", "agent.num_minibatches=1",
               "agent.update_epochs=1", "train.eval_episodes=0", "train.checkpoint_every=64", "env.max_steps=64",
-              "agent.epochs=1", "agent.gradient_steps=2", "agent.batch_size=8"]
+              "agent.epochs=1", "agent.gradient_steps=2", "agent.batch_size=8", "agent.gan.train_tracks=16",
+              "agent.gan.generator_steps=2", "agent.gan.eval_tracks=2", "agent.gan.batch_size=8",
+              "agent.world_model.collect_episodes=1", "agent.world_model.vae_epochs=1",
+              "agent.world_model.mdn_epochs=1", "agent.world_model.generations=1", "agent.world_model.popsize=2",
+              "agent.world_model.rollouts_per_candidate=1"]
 
 INTERESTING_SCALARS = [
     "0", "-1", "1", "2", "-0", "3.5", "1e8", "1e308", "-1e308", "1e-320", "nan", ".nan", ".inf", "-.inf",
@@ -329,7 +333,7 @@ def run_case(case, drivelab, timeout_s, memory_bytes, work):
     seconds = time.monotonic() - start
     err_text = err.decode("utf-8", "replace")
     rc = proc.returncode
-    lines = [l for l in err_text.splitlines() if l.strip()]
+    lines = [l for l in err_text.split("\n") if l.strip()]  # lines as a terminal shows them
     cli_usage = bool(lines) and lines[-1].startswith("Run with --help")  # CLI11's own argument errors
     if "ERROR: AddressSanitizer" in err_text or "runtime error:" in err_text or "ERROR: LeakSanitizer" in err_text:
         verdict = "sanitizer"
