@@ -118,6 +118,6 @@ sanitize)
   export ASAN_OPTIONS=${ASAN_OPTIONS:-protect_shadow_gap=0:detect_leaks=0:hard_rss_limit_mb=6144}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
   log "running the torch-free tests and the fuzz harness under ASan + UBSan"
-  exec ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$jobs" -R '^(sim|envs|data|fuzz): ' "$@"
+  exec ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$jobs" -R '^(sim|envs|data|fuzz):' "$@"
   ;;
 esac
