@@ -401,15 +401,19 @@ RunConfig parse_run_config(const std::string& yaml_text, const std::string& orig
   return config;
 }
 
-RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
-  if (path.empty()) return parse_run_config(embedded_default_config(), "<embedded default config>", overrides);
-  std::string text;
+void check_yaml_text(const std::string& yaml_text, const std::string& origin) { load_document(yaml_text, origin); }
+
+std::string read_config_text(const std::string& path, const std::string& what) {
   try {
-    text = io::read_file_limited(path, io::kMaxConfigBytes, "config file");
+    return io::read_file_limited(path, io::kMaxConfigBytes, what);
   } catch (const io::InputError& e) {
     throw ConfigError(e.what());
   }
-  return parse_run_config(text, path, overrides);
+}
+
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
+  if (path.empty()) return parse_run_config(embedded_default_config(), "<embedded default config>", overrides);
+  return parse_run_config(read_config_text(path, "config file"), path, overrides);
 }
 
 std::string to_yaml(RunConfig& config) {

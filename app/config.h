@@ -48,6 +48,13 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
 RunConfig parse_run_config(const std::string& yaml_text, const std::string& origin,
                            const std::vector<std::string>& overrides = {});
 
+// Checks YAML text as every config file is checked (one document, a mapping at the top, no repeated keys,
+// no list or mapping as a key). Throws ConfigError naming `origin` and the line. For other YAML inputs
+// (sweep files) that read their own keys.
+void check_yaml_text(const std::string& yaml_text, const std::string& origin);
+// Reads a config-like file (at most io::kMaxConfigBytes). Throws ConfigError naming it.
+std::string read_config_text(const std::string& path, const std::string& what);
+
 // The resolved config as YAML (every field, defaults included).
 std::string to_yaml(RunConfig& config);
 

@@ -10,6 +10,7 @@
 
 #include "app/config.h"
 #include "app/files.h"
+#include "app/sweep.h"
 #include "tests/app/run_drivelab.h"
 
 namespace fs = std::filesystem;
@@ -216,4 +217,21 @@ TEST_CASE("resume cuts metrics.csv back to the checkpoint's step", "[cli][e2e]")
   CHECK(after.find("512,99.5") == std::string::npos);
   CHECK(after.rfind(rows, 0) == 0);
   fs::remove_all(dir);
+}
+
+TEST_CASE("sweep files are checked as configs are: repeated keys and list keys are errors with a line",
+          "[config]") {
+  auto sweep_error = [](const std::string& yaml) {
+    try {
+      dl::app::parse_sweep(yaml, "sweep.yaml", ".", "");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const std::string ok = "method: grid\nmetric: {name: eval/return_mean, goal: maximize}\n"
+                         "parameters:\n  agent.ent_coef: [0.0, 0.01]\n";
+  CHECK(sweep_error(ok).empty());
+  CHECK_THAT(sweep_error(ok + "method: random\n"), Catch::Contains("sweep.yaml:5") && Catch::Contains("appears twice"));
+  CHECK_THAT(sweep_error("? [a]\n: 1\n" + ok), Catch::Contains("sweep.yaml:1") && Catch::Contains("used as a key"));
 }
