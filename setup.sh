@@ -5,6 +5,8 @@
 #   ./setup.sh            install dependencies (idempotent) and build into build/
 #   ./setup.sh run        ... then train the default agent (configs/ppo_track.yaml defaults)
 #   ./setup.sh test       ... then build the Python package into a venv and run the whole test suite (ctest)
+#   ./setup.sh sanitize   ... build into build-asan/ with AddressSanitizer + UBSan (-DDRIVELAB_SANITIZE=ON)
+#                         and run the torch-free tests (sim, envs, data) and the fuzz harness under them
 #
 # Environment:
 #   DRIVELAB_CACHE    where LibTorch (a Python venv holding the pinned torch wheel) is installed once,
@@ -20,13 +22,13 @@ TORCH_VERSION=2.13.0   # its CUDA (13.0) matches the toolkit on our machines
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$here"
 mode=${1:-build}
-case "$mode" in build | run | test) ;; *)
-  echo "usage: ./setup.sh [build|run|test]" >&2
+case "$mode" in build | run | test | sanitize) ;; *)
+  echo "usage: ./setup.sh [build|run|test|sanitize]" >&2
   exit 2
   ;;
 esac
 shift || true
-BUILD_DIR=${BUILD_DIR:-build}
+if [ "$mode" = sanitize ]; then BUILD_DIR=${BUILD_DIR:-build-asan}; else BUILD_DIR=${BUILD_DIR:-build}; fi
 CACHE=${DRIVELAB_CACHE:-$HOME/.cache/drivelab}
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -85,6 +87,7 @@ fi
 
 # --- 3. Configure and build ----------------------------------------------------------------------------
 cmake_args=(-S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release)
+[ "$mode" = sanitize ] && cmake_args=(-S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDRIVELAB_SANITIZE=ON)
 [ -n "$torch_prefix" ] && cmake_args+=("-DCMAKE_PREFIX_PATH=$torch_prefix${CMAKE_PREFIX_PATH:+;$CMAKE_PREFIX_PATH}")
 if [ ! -f "$BUILD_DIR/build.ninja" ] || [ -n "$torch_prefix" ]; then
   cmake "${cmake_args[@]}" >/dev/null
@@ -94,7 +97,11 @@ fi
 export CCACHE_BASEDIR="$here"
 jobs=${DRIVELAB_JOBS:-$(nproc)}
 log "building ($jobs jobs)"
-cmake --build "$BUILD_DIR" -j "$jobs"
+if [ "$mode" = sanitize ]; then
+  cmake --build "$BUILD_DIR" -j "$jobs" --target drivelab test_sim test_envs test_data
+else
+  cmake --build "$BUILD_DIR" -j "$jobs"
+fi
 
 # --- 4. The Python package (test mode) -------------------------------------------------------------------
 # Test packages (Gymnasium, Stable-Baselines3, TensorBoard, pytest, the build backend) go once into a venv in
@@ -152,5 +159,14 @@ test)
   fi
   log "running the test suite"
   exec ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$jobs" "$@"
+  ;;
+sanitize)
+  # protect_shadow_gap=0: CUDA's runtime maps memory where ASan keeps its shadow gap. Leaks are not
+  # checked (LibTorch keeps global state to exit). The RSS limit stands in for the fuzz harness's
+  # RLIMIT_AS, which ASan's shadow memory does not fit under.
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-protect_shadow_gap=0:detect_leaks=0:hard_rss_limit_mb=6144}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+  log "running the torch-free tests and the fuzz harness under ASan + UBSan"
+  exec ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$jobs" -R '^(sim|envs|data|fuzz):' "$@"
   ;;
 esac

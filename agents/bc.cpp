@@ -31,6 +31,7 @@
 #include "data/dataset.h"
 #include "envs/expert.h"
 #include "envs/normalize.h"
+#include "io/files.h"
 
 namespace fs = std::filesystem;
 
@@ -150,17 +151,21 @@ void augment(torch::Tensor& obs, const AgentConfig& cfg, const data::DatasetSpec
   }
 }
 
-std::string checkpoint_in(const std::string& target) {
+}  // namespace
+
+std::string init_checkpoint_path(const std::string& target) {
   if (!fs::is_directory(target)) {
-    if (!fs::exists(target)) throw std::runtime_error("agent.init_from: " + target + ": no such run folder or checkpoint");
+    if (!fs::exists(target)) throw io::InputError("agent.init_from: " + target + ": no such run folder or checkpoint");
     return target;
   }
   for (const char* name : {"best.pt", "latest.pt"}) {
     const fs::path p = fs::path(target) / "checkpoints" / name;
     if (fs::exists(p)) return p.string();
   }
-  throw std::runtime_error("agent.init_from: " + target + ": the run folder has no checkpoints/best.pt or latest.pt");
+  throw io::InputError("agent.init_from: " + target + ": the run folder has no checkpoints/best.pt or latest.pt");
 }
+
+namespace {
 
 void save_bc(const TrainJob& job, ActorCritic& policy, torch::optim::Optimizer& optimizer,
              const envs::ObsNormalizer* norm, int64_t step, double eval_return, bool has_eval) {
@@ -268,21 +273,21 @@ struct Demonstrations {
 Demonstrations load_demonstrations(const TrainJob& job, const envs::Env& probe) {
   const AgentConfig& cfg = job.agent;
   if (cfg.data.empty())
-    throw std::runtime_error("agent.data: " + cfg.algo + " needs a dataset (drivelab collect --out FILE)");
+    throw io::InputError("agent.data: " + cfg.algo + " needs a dataset (drivelab collect --out FILE)");
   Demonstrations d;
   try {
     d.episodes = data::read_all(cfg.data, &d.spec);
   } catch (const data::DatasetError& e) {
-    throw std::runtime_error(std::string("agent.data: ") + e.what());
+    throw io::InputError(std::string("agent.data: ") + e.what());
   }
   if (d.episodes.size() < 2)
-    throw std::runtime_error("agent.data: " + cfg.data + " has " + std::to_string(d.episodes.size()) +
+    throw io::InputError("agent.data: " + cfg.data + " has " + std::to_string(d.episodes.size()) +
                              " episode(s); behaviour cloning needs at least 2 (train and validation)");
   data::DatasetSpec env_spec;
   env_spec.observation = probe.observation_spec();
   env_spec.action = probe.action_spec();
   if (const std::string why = data::spec_mismatch(env_spec, d.spec); !why.empty())
-    throw std::runtime_error("agent.data: " + cfg.data + " does not fit env '" + job.env.id + "': " + why);
+    throw io::InputError("agent.data: " + cfg.data + " does not fit env '" + job.env.id + "': " + why);
   d.is_val = data::validation_mask(static_cast<int64_t>(d.episodes.size()), cfg.val_fraction, job.train.seed);
   if (cfg.normalize_obs && d.spec.observation.dtype == envs::DType::f32)
     d.norm = fit_normalizer(d.episodes, d.is_val, d.spec, cfg.clip_obs);
@@ -308,7 +313,7 @@ TrainResult train_bc(const TrainJob& job) {
   demo.episodes.clear();
   demo.episodes.shrink_to_fit();
   if (train_set.size() == 0 || val_set.size() == 0)
-    throw std::runtime_error("agent.data: the split left no steps for training or validation (val_fraction " +
+    throw io::InputError("agent.data: the split left no steps for training or validation (val_fraction " +
                              std::to_string(cfg.val_fraction) + ")");
 
   torch::optim::Adam optimizer(policy->parameters(), torch::optim::AdamOptions(cfg.learning_rate));
@@ -408,7 +413,7 @@ TrainResult train_dagger(const TrainJob& job) {
   policy->to(device);
   const bool squash = cfg.net.tanh_squash;
   const Pairs val_set = make_pairs(demo.episodes, demo.is_val, true, demo.spec, demo.norm.get(), squash);
-  if (val_set.size() == 0) throw std::runtime_error("agent.data: the split left no validation steps");
+  if (val_set.size() == 0) throw io::InputError("agent.data: the split left no validation steps");
 
   torch::optim::Adam optimizer(policy->parameters(), torch::optim::AdamOptions(cfg.learning_rate));
   sim::Rng rng(job.train.seed ^ 0xDA66E2ull);
@@ -453,8 +458,8 @@ TrainResult train_dagger(const TrainJob& job) {
 
 TrainResult train_ppo_from_init(const TrainJob& job) {
   if (job.resume) return train_ppo(job);  // the BC weights are in the run's own checkpoints already
-  if (job.run_dir.empty()) throw std::runtime_error("agent.init_from: the job needs a run folder");
-  const std::string source = checkpoint_in(job.agent.init_from);
+  if (job.run_dir.empty()) throw io::InputError("agent.init_from: the job needs a run folder");
+  const std::string source = init_checkpoint_path(job.agent.init_from);
   const CheckpointData init = read_checkpoint_data(source);
   const AgentConfig& cfg = job.agent;
 
@@ -464,7 +469,7 @@ TrainResult train_ppo_from_init(const TrainJob& job) {
   try {
     load_checkpoint_state(source, session.policy, nullptr, /*restore_rng=*/false);
   } catch (const std::exception& e) {
-    throw std::runtime_error("agent.init_from: " + std::string(e.what()) +
+    throw io::InputError("agent.init_from: " + std::string(e.what()) +
                              " (agent.net must match the network of the run it starts from)");
   }
   session.policy->to(session.device);

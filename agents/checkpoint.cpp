@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -9,11 +10,18 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "io/crc32.h"
+
 namespace dl::agents {
 
 namespace {
 
-constexpr int64_t kFormatVersion = 1;
+// 2: the file ends with the CRC trailer (version 1 files have none and still load).
+constexpr int64_t kFormatVersion = 2;
+constexpr int64_t kOldestReadableVersion = 1;
+
+constexpr char kTrailerMagic[4] = {'D', 'L', 'C', 'K'};
+constexpr size_t kTrailerBytes = 16;  // uint64 payload size, uint32 CRC-32, magic (little-endian)
 
 // ---- configs as `path=value` text ---------------------------------------------------------------------
 
@@ -147,22 +155,10 @@ std::vector<double> tensor_to_doubles(const torch::Tensor& t) {
 }
 
 [[noreturn]] void checkpoint_error(const std::string& path, const std::string& what) {
-  throw std::runtime_error("checkpoint " + path + ": " + what);
+  throw CheckpointError("checkpoint " + path + ": " + what);
 }
 
-void load_archive(const std::string& path, torch::serialize::InputArchive& archive) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::exists(path, ec)) checkpoint_error(path, "file not found");
-  if (fs::is_directory(path, ec)) checkpoint_error(path, "is a directory, not a checkpoint file");
-  try {
-    archive.load_from(path);
-  } catch (const std::exception& e) {
-    std::string msg = e.what();
-    msg = msg.substr(0, msg.find('\n'));
-    checkpoint_error(path, "not a readable drivelab checkpoint (corrupt or truncated?): " + msg);
-  }
-}
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 template <class T>
 T read_ivalue(torch::serialize::InputArchive& archive, const std::string& path, const std::string& key) {
@@ -179,10 +175,97 @@ torch::Tensor read_tensor(torch::serialize::InputArchive& archive, const std::st
                           const std::string& key) {
   torch::Tensor t;
   if (!archive.try_read(key, t)) checkpoint_error(path, "missing entry '" + key + "'");
+  check_finite(path, key, t);
   return t;
 }
 
 }  // namespace
+
+void save_archive(torch::serialize::OutputArchive& archive, const std::string& path) {
+  namespace fs = std::filesystem;
+  std::string bytes;
+  try {
+    archive.save_to([&bytes](const void* data, size_t size) {
+      bytes.append(static_cast<const char*>(data), size);
+      return size;
+    });
+  } catch (const std::exception& e) {
+    checkpoint_error(path, "could not serialize: " + first_line(e.what()));
+  }
+  const uint64_t payload = bytes.size();
+  const uint32_t crc = io::crc32(bytes.data(), bytes.size());
+  char trailer[kTrailerBytes];
+  std::memcpy(trailer, &payload, 8);  // little-endian hosts only, as the rest of our binary formats
+  std::memcpy(trailer + 8, &crc, 4);
+  std::memcpy(trailer + 12, kTrailerMagic, 4);
+  bytes.append(trailer, kTrailerBytes);
+  try {
+    const fs::path target(path);
+    if (target.has_parent_path()) fs::create_directories(target.parent_path());
+    io::write_file_atomic(path, bytes);
+  } catch (const io::InputError& e) {
+    throw CheckpointError(e.what());
+  } catch (const std::exception& e) {
+    checkpoint_error(path, std::string("could not write: ") + e.what());
+  }
+}
+
+bool load_archive(const std::string& path, torch::serialize::InputArchive& archive) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) checkpoint_error(path, "file not found");
+  std::string bytes;
+  try {
+    bytes = io::read_file_limited(path, io::kMaxModelBytes, "checkpoint");
+  } catch (const io::InputError& e) {
+    throw CheckpointError(std::string("checkpoint ") + e.what());
+  }
+  size_t size = bytes.size();
+  bool checked = false;
+  if (size >= kTrailerBytes && std::memcmp(bytes.data() + size - 4, kTrailerMagic, 4) == 0) {
+    uint64_t payload = 0;
+    uint32_t stored = 0;
+    std::memcpy(&payload, bytes.data() + size - kTrailerBytes, 8);
+    std::memcpy(&stored, bytes.data() + size - kTrailerBytes + 8, 4);
+    if (payload != size - kTrailerBytes)
+      checkpoint_error(path, "damaged: the trailer says " + std::to_string(payload) + " bytes, the file has " +
+                                 std::to_string(size - kTrailerBytes) + " (truncated or extended?)");
+    const uint32_t actual = io::crc32(bytes.data(), payload);
+    if (actual != stored) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "damaged: CRC-32 %08x, the trailer says %08x", actual, stored);
+      checkpoint_error(path, buf);
+    }
+    size = payload;
+    checked = true;
+  }
+  try {
+    archive.load_from(bytes.data(), size);
+  } catch (const std::exception& e) {
+    checkpoint_error(path, "not a readable drivelab checkpoint (corrupt or truncated?): " + first_line(e.what()));
+  }
+  return checked;
+}
+
+void check_finite(const std::string& path, const std::string& name, const torch::Tensor& tensor) {
+  if (!tensor.defined() || !tensor.is_floating_point() || tensor.numel() == 0) return;
+  if (!torch::isfinite(tensor).all().item<bool>())
+    checkpoint_error(path, "tensor '" + name + "' has NaN or infinite values");
+}
+
+void check_module_finite(const std::string& path, const torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (const auto& item : module.named_parameters()) check_finite(path, item.key(), item.value());
+  for (const auto& item : module.named_buffers()) check_finite(path, item.key(), item.value());
+}
+
+int64_t checkpoint_step(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  load_archive(path, archive);
+  c10::IValue value;
+  for (const char* key : {"global_step", "step"})
+    if (archive.try_read(key, value) && value.isInt()) return value.toInt();
+  checkpoint_error(path, "has no step counter (global_step or step)");
+}
 
 std::string configs_to_text(const envs::EnvConfig& env, const AgentConfig& agent, const TrainConfig& train) {
   envs::EnvConfig e = env;
@@ -253,17 +336,7 @@ void save_checkpoint(const std::string& path, ActorCritic& policy, torch::optim:
     optimizer->save(opt);
     archive.write("optimizer", opt);
   }
-  const fs::path target(path);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path());
-  const std::string tmp = path + ".tmp";
-  try {
-    archive.save_to(tmp);
-  } catch (const std::exception& e) {
-    checkpoint_error(path, std::string("could not write: ") + e.what());
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) checkpoint_error(path, "could not move the new file into place: " + ec.message());
+  save_archive(archive, path);
 }
 
 std::string checkpoint_algo(const std::string& path) {
@@ -274,11 +347,12 @@ std::string checkpoint_algo(const std::string& path) {
 
 CheckpointData read_checkpoint_data(const std::string& path) {
   torch::serialize::InputArchive archive;
-  load_archive(path, archive);
+  const bool checked = load_archive(path, archive);
   const auto version = read_ivalue<int64_t>(archive, path, "format_version");
-  if (version != kFormatVersion)
+  if (version < kOldestReadableVersion || version > kFormatVersion)
     checkpoint_error(path, "format version " + std::to_string(version) + ", this build reads " +
-                               std::to_string(kFormatVersion));
+                               std::to_string(kOldestReadableVersion) + " to " + std::to_string(kFormatVersion));
+  if (version >= 2 && !checked) checkpoint_error(path, "damaged: its CRC trailer is missing (truncated?)");
   CheckpointData d;
   d.algo = read_ivalue<std::string>(archive, path, "algo");
   try {
@@ -313,6 +387,7 @@ void load_checkpoint_state(const std::string& path, ActorCritic& policy,
       if (!model.try_read("t" + std::to_string(index), t) &&
           !model.try_read("t" + std::to_string(index), t, /*is_buffer=*/true))
         checkpoint_error(path, "missing tensor of " + name);
+      check_finite(path, name, t);
       saved[name] = t;
     }
     // Copied into the existing tensors (not swapped in), so views of a flat buffer keep aliasing it.

@@ -8,6 +8,10 @@
 //                visit_fields, so agents/ can rebuild a run without a YAML parser
 //   resolved_config  the app's YAML text, for people
 // It is written to `<path>.tmp` and renamed over `path`, so a crash mid-write never leaves a torn file.
+// LibTorch's zip reader does not check the CRCs its writer stores, so a damaged file could load with wrong
+// weights: every torch archive drivelab writes (these checkpoints, the DT's, track_gan's and the world
+// model's) goes through save_archive, which appends a 16-byte trailer (payload size, CRC-32 of the payload,
+// "DLCK"), and load_archive checks it. Tensors are checked for shape and for NaN/inf when loaded.
 // The envs' own state (positions, RNGs) is not saved: a resumed run resets its envs with a seed derived
 // from train.seed and the update counter, so it continues at the same step but on fresh episodes.
 #pragma once
@@ -21,8 +25,29 @@
 #include "agents/config.h"
 #include "agents/policy.h"
 #include "envs/config.h"
+#include "io/files.h"
 
 namespace dl::agents {
+
+// A checkpoint or model file that cannot be used: missing, damaged, or written for another network. Bad
+// input (exit code 2); the message names the file and, where there is one, the entry or tensor.
+struct CheckpointError : io::InputError {
+  using io::InputError::InputError;
+};
+
+// Writes an archive atomically with the CRC trailer. Throws CheckpointError naming `path`.
+void save_archive(torch::serialize::OutputArchive& archive, const std::string& path);
+// Reads an archive written by save_archive (at most io::kMaxModelBytes), checking its CRC. Files without
+// a trailer (written before it existed) load unchecked; returns whether the file carried one. Throws
+// CheckpointError naming `path`.
+bool load_archive(const std::string& path, torch::serialize::InputArchive& archive);
+// Throws CheckpointError "checkpoint PATH: tensor 'NAME' has NaN or infinite values" for such a tensor.
+void check_finite(const std::string& path, const std::string& name, const torch::Tensor& tensor);
+// check_finite for every parameter and buffer of a module.
+void check_module_finite(const std::string& path, const torch::nn::Module& module);
+
+// The step a checkpoint was written at (global_step, or a track_gan's generator step).
+int64_t checkpoint_step(const std::string& path);
 
 // Configs as text: one `section.path=value` line per field (env.*, agent.*, train.*).
 std::string configs_to_text(const envs::EnvConfig& env, const AgentConfig& agent, const TrainConfig& train);

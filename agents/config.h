@@ -11,6 +11,12 @@
 
 namespace dl::agents {
 
+// Bounds of every list of layer widths (net.hidden, gan.hidden), checked when a config is read, so a typo
+// such as [100000000, 100000000] is an error instead of tens of GB of weights: a 4096-wide layer holds 16.8M
+// weights (64 MiB; Adam keeps two more copies), so 16 of them stay near 1 GiB of weights.
+inline constexpr int kMaxLayerWidth = 4096;
+inline constexpr int kMaxHiddenLayers = 16;
+
 struct NetConfig {
   std::vector<int> hidden = {64, 64};  // MLP widths
   std::string activation = "tanh";     // tanh | relu | gelu

@@ -12,6 +12,7 @@
 #include "agents/checkpoint.h"
 #include "agents/rollout.h"
 #include "envs/vector_env.h"
+#include "io/files.h"
 
 namespace fs = std::filesystem;
 
@@ -323,24 +324,15 @@ void save_dt_checkpoint(const std::string& path, DecisionTransformer& model, con
   torch::serialize::OutputArchive weights;
   model->save(weights);
   archive.write("model", weights);
-  const std::string tmp = path + ".tmp";
-  fs::create_directories(fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path());
-  archive.save_to(tmp);
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error("checkpoint " + path + ": cannot rename " + tmp + ": " + ec.message());
+  save_archive(archive, path);
 }
 
 DTCheckpoint read_dt_checkpoint(const std::string& path) {
-  auto fail = [&](const std::string& what) -> std::runtime_error {
-    return std::runtime_error("checkpoint " + path + ": " + what);
+  auto fail = [&](const std::string& what) -> CheckpointError {
+    return CheckpointError("checkpoint " + path + ": " + what);
   };
   torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path);
-  } catch (const std::exception& e) {
-    throw fail(std::string("cannot read: ") + e.what());
-  }
+  load_archive(path, archive);
   auto read_value = [&](const std::string& key) {
     c10::IValue v;
     if (!archive.try_read(key, v)) throw fail("missing entry '" + key + "'");
@@ -349,14 +341,26 @@ DTCheckpoint read_dt_checkpoint(const std::string& path) {
   auto read_tensor = [&](const std::string& key) {
     torch::Tensor t;
     if (!archive.try_read(key, t)) throw fail("missing entry '" + key + "'");
+    check_finite(path, key, t);
     return t;
   };
   if (read_value("algo").toStringRef() != "decision_transformer")
     throw fail("not a decision transformer checkpoint");
   DTCheckpoint c;
-  configs_from_text(read_value("config_text").toStringRef(), c.env, c.agent, c.train);
+  try {
+    configs_from_text(read_value("config_text").toStringRef(), c.env, c.agent, c.train);
+  } catch (const std::runtime_error& e) {
+    throw fail(e.what());
+  }
   const auto shape = read_tensor("dt/shape");
+  // The sizes of the model to build: checked before anything is allocated from them.
+  constexpr int64_t kMaxSize[9] = {1 << 20, 4096, 1 << 24, 8192, 256, 256, 1 << 16, 1 << 16, 1};
+  if (shape.scalar_type() != torch::kInt64 || shape.dim() != 1 || shape.numel() != 9)
+    throw fail("tensor 'dt/shape' must hold 9 integers");
   const auto* s = shape.data_ptr<int64_t>();
+  for (int i = 0; i < 9; ++i)
+    if (s[i] < (i == 6 || i == 8 ? 0 : 1) || s[i] > kMaxSize[i])
+      throw fail("tensor 'dt/shape' entry " + std::to_string(i) + " is " + std::to_string(s[i]) + ", out of range");
   DecisionTransformerOptions o;
   o.context_length = s[1];
   o.max_timestep = s[2];
@@ -368,21 +372,35 @@ DTCheckpoint read_dt_checkpoint(const std::string& path) {
   o.transformer.gated = s[8] != 0;
   o.transformer.gate_bias = read_value("dt/gate_bias").toDouble();
   const auto act = read_tensor("dt/action");
+  if (act.scalar_type() != torch::kInt64 || act.numel() != 3 || act[1].item<int64_t>() < 0 ||
+      act[1].item<int64_t>() > 1024 || act[2].item<int64_t>() < 1 || act[2].item<int64_t>() > 1024)
+    throw fail("tensor 'dt/action' must hold 3 integers (discrete, n, dims) in range");
   envs::ActionSpec spec;
   spec.discrete = act[0].item<int64_t>() != 0;
   spec.n = static_cast<int>(act[1].item<int64_t>());
   spec.box.shape = {act[2].item<int64_t>()};
   if (read_value("dt/has_bounds").toBool()) {
     const auto low = read_tensor("dt/action_low").contiguous(), high = read_tensor("dt/action_high").contiguous();
+    if (low.scalar_type() != torch::kFloat32 || high.scalar_type() != torch::kFloat32 ||
+        low.numel() != act[2].item<int64_t>() || high.numel() != low.numel())
+      throw fail("tensors 'dt/action_low' and 'dt/action_high' must hold one float per action dimension");
     spec.box.low.assign(low.data_ptr<float>(), low.data_ptr<float>() + low.numel());
     spec.box.high.assign(high.data_ptr<float>(), high.data_ptr<float>() + high.numel());
   }
   c.model = DecisionTransformer(s[0], spec, o);
   torch::serialize::InputArchive weights;
   if (!archive.try_read("model", weights)) throw fail("missing entry 'model'");
-  c.model->load(weights);
+  try {
+    c.model->load(weights);
+  } catch (const c10::Error& e) {
+    std::string msg = e.what();
+    throw fail("the model does not match its stated sizes: " + msg.substr(0, msg.find('\n')));
+  }
+  check_module_finite(path, *c.model);
   c.runtime.state_mean = read_tensor("dt/state_mean");
   c.runtime.state_std = read_tensor("dt/state_std");
+  if (c.runtime.state_mean.numel() != s[0] || c.runtime.state_std.numel() != s[0])
+    throw fail("tensors 'dt/state_mean' and 'dt/state_std' must hold " + std::to_string(s[0]) + " values");
   c.runtime.rtg_scale = read_value("dt/rtg_scale").toDouble();
   c.runtime.target_return = read_value("dt/target_return").toDouble();
   return c;
@@ -407,16 +425,16 @@ bool crossed(int64_t every, int64_t step) { return every > 0 && step % every == 
 TrainResult train_decision_transformer(const TrainJob& job) {
   const AgentConfig& cfg = job.agent;
   Stopwatch wall;
-  if (job.resume) throw std::runtime_error("decision_transformer: --resume is not supported (offline runs restart)");
+  if (job.resume) throw io::InputError("decision_transformer: --resume is not supported (offline runs restart)");
   if (cfg.data.empty())
-    throw std::runtime_error("agent.data: the decision transformer trains offline from a dataset "
+    throw io::InputError("agent.data: the decision transformer trains offline from a dataset "
                              "(drivelab collect --out FILE)");
   data::DatasetSpec spec;
   std::vector<data::Episode> episodes;
   try {
     episodes = data::read_all(cfg.data, &spec);
   } catch (const std::exception& e) {
-    throw std::runtime_error(std::string("agent.data: ") + e.what());
+    throw io::InputError(std::string("agent.data: ") + e.what());
   }
   const EnvFactory factory = env_factory_or_default(job.env_factory);
   {
@@ -425,13 +443,13 @@ TrainResult train_decision_transformer(const TrainJob& job) {
     env_spec.observation = probe->observation_spec();
     env_spec.action = probe->action_spec();
     if (const auto why = data::spec_mismatch(spec, env_spec); !why.empty())
-      throw std::runtime_error("agent.data: " + cfg.data + " does not fit env '" + job.env.id + "': " + why);
+      throw io::InputError("agent.data: " + cfg.data + " does not fit env '" + job.env.id + "': " + why);
   }
   std::unique_ptr<DTDataset> dataset;
   try {
     dataset = std::make_unique<DTDataset>(episodes, spec);
   } catch (const std::invalid_argument& e) {
-    throw std::runtime_error("agent.data: " + cfg.data + ": " + e.what());
+    throw io::InputError("agent.data: " + cfg.data + ": " + e.what());
   }
   episodes.clear();
 

@@ -40,6 +40,12 @@ torch::Tensor compute_gae(const torch::Tensor& rewards, const torch::Tensor& val
 // asked for but absent, or the string is not one of these.
 torch::Device resolve_device(const std::string& name);
 
+// LibTorch's intra-op threads follow one rule in every command, set through these two functions:
+//   - acting on one observation at a time (collect --policy RUN, watch, the run's GIF): 1 thread, always
+//     (set_inference_threads). A batch of one has nothing to split, and OpenMP's idle threads spin for
+//     their next task: on a loaded 2-core machine most of `collect`'s time went to that spinning.
+//   - training and batched evaluation: train.torch_threads when set, else set_torch_threads' auto rule.
+void set_inference_threads();
 // Sets LibTorch's intra-op threads for the whole process. 0 = auto: 1 for vector (MLP) policies, one per
 // core for pixel (CNN) policies. Measured on the 2-core machine (PPO, track env, other jobs running): a
 // 64x64 MLP with 2 threads ran at 1.1k SPS (16 envs) and 117 SPS (CleanRL's 1-env settings) against 39k

@@ -225,23 +225,14 @@ void save_gan_checkpoint(const std::string& path, Wgan& wgan, const ShapeData& d
   sub("critic", [&](auto& a) { wgan.critic->save(a); });
   sub("generator_optimizer", [&](auto& a) { wgan.generator_optimizer->save(a); });
   sub("critic_optimizer", [&](auto& a) { wgan.critic_optimizer->save(a); });
-  fs::create_directories(fs::path(path).parent_path());
-  const std::string tmp = path + ".tmp";
-  archive.save_to(tmp);
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error("checkpoint " + path + ": cannot rename " + tmp + ": " + ec.message());
+  save_archive(archive, path);
 }
 
 // Restores networks, optimizers and the RNG; returns the generator step the checkpoint was written at.
 int64_t load_gan_checkpoint(const std::string& path, Wgan& wgan) {
-  auto fail = [&](const std::string& what) { return std::runtime_error("checkpoint " + path + ": " + what); };
+  auto fail = [&](const std::string& what) { return CheckpointError("checkpoint " + path + ": " + what); };
   torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path);
-  } catch (const std::exception& e) {
-    throw fail(std::string("cannot read: ") + e.what());
-  }
+  load_archive(path, archive);
   c10::IValue algo, step;
   if (!archive.try_read("algo", algo) || algo.toStringRef() != kAlgo) throw fail("not a track_gan checkpoint");
   if (!archive.try_read("step", step)) throw fail("missing entry 'step'");
@@ -259,6 +250,8 @@ int64_t load_gan_checkpoint(const std::string& path, Wgan& wgan) {
     std::string msg = e.what();
     throw fail("networks do not match this config: " + msg.substr(0, msg.find('\n')));
   }
+  check_module_finite(path, *wgan.generator);
+  check_module_finite(path, *wgan.critic);
   torch::Tensor rng;
   if (!archive.try_read("rng", rng)) throw fail("missing entry 'rng'");
   at::Generator generator = at::detail::getDefaultCPUGenerator();

@@ -9,6 +9,8 @@
 #include "agents/checkpoint.h"
 #include "agents/decision_transformer.h"
 #include "agents/session.h"
+#include "data/dataset.h"
+#include "io/files.h"
 
 namespace dl::agents {
 
@@ -24,7 +26,7 @@ TrainResult train_world_model(const TrainJob& job);           // agents/world_mo
 
 TrainResult train(const TrainJob& job) {
   if (job.agent.net.policy == "gtrxl" && job.agent.algo != "ppo")
-    throw std::runtime_error("agent.net.policy: gtrxl (a recurrent policy) trains with agent.algo: ppo only, not " +
+    throw io::InputError("agent.net.policy: gtrxl (a recurrent policy) trains with agent.algo: ppo only, not " +
                              job.agent.algo);
   if (job.agent.algo == "ppo" && !job.agent.init_from.empty()) return train_ppo_from_init(job);
   if (job.agent.algo == "bc") return train_bc(job);
@@ -35,8 +37,75 @@ TrainResult train(const TrainJob& job) {
   if (job.agent.algo == "decision_transformer") return train_decision_transformer(job);
   if (job.agent.algo == "track_gan") return train_track_gan(job);
   if (job.agent.algo == "world_model") return train_world_model(job);
-  throw std::runtime_error("agent.algo: unknown algorithm '" + job.agent.algo +
+  throw io::InputError("agent.algo: unknown algorithm '" + job.agent.algo +
                            "' (expected ppo, a2c, reinforce, bc, dagger, decision_transformer, track_gan or world_model)");
+}
+
+std::string init_checkpoint_path(const std::string& target);  // agents/bc.cpp
+
+bool resumes_from_latest(const std::string& algo) {
+  return algo == "ppo" || algo == "a2c" || algo == "reinforce" || algo == "track_gan";
+}
+
+void check_train_job(const TrainJob& job) {
+  const AgentConfig& agent = job.agent;
+  auto first_line = [](const std::string& text) { return text.substr(0, text.find('\n')); };
+  resolve_device(job.train.device);
+  if (agent.net.policy == "gtrxl" && agent.algo != "ppo")
+    throw io::InputError("agent.net.policy: gtrxl (a recurrent policy) trains with agent.algo: ppo only, not " +
+                         agent.algo);
+  if (agent.algo == "decision_transformer" && agent.d_model % agent.n_heads != 0)
+    throw io::InputError("agent.n_heads: " + std::to_string(agent.n_heads) + " does not divide agent.d_model " +
+                         std::to_string(agent.d_model));
+  // The env as the run builds it: bad track files, generator files and env options are found here.
+  std::unique_ptr<envs::Env> probe;
+  try {
+    probe = env_factory_or_default(job.env_factory)(job.env, 0);
+  } catch (const std::exception& e) {
+    throw io::InputError("env: " + first_line(e.what()));
+  }
+  const bool actor_critic = agent.algo == "ppo" || agent.algo == "a2c" || agent.algo == "reinforce" ||
+                            agent.algo == "bc" || agent.algo == "dagger";
+  if (actor_critic) {
+    try {
+      torch::NoGradGuard no_grad;
+      ActorCritic(probe->observation_spec(), probe->action_spec(), agent.net);
+    } catch (const std::exception& e) {
+      throw io::InputError("agent.net: " + first_line(e.what()));
+    }
+  }
+  if (agent.algo == "bc" || agent.algo == "dagger" || agent.algo == "decision_transformer") {
+    if (agent.data.empty())
+      throw io::InputError("agent.data: " + agent.algo + " needs a dataset (drivelab collect --out FILE)");
+    try {
+      data::DatasetReader reader(agent.data);  // the header and the index: a missing or damaged file fails here
+      data::DatasetSpec env_spec;
+      env_spec.observation = probe->observation_spec();
+      env_spec.action = probe->action_spec();
+      if (const std::string why = data::spec_mismatch(env_spec, reader.spec()); !why.empty())
+        throw io::InputError(agent.data + " does not fit env '" + job.env.id + "': " + why);
+      // Every chunk's CRC, one episode at a time: training reads them all anyway, and a damaged one found
+      // then would leave a run folder behind.
+      for (int64_t i = 0; i < reader.num_episodes(); ++i) reader.episode(i);
+      if (agent.algo != "decision_transformer" && reader.num_episodes() < 2)
+        throw io::InputError(agent.data + " has " + std::to_string(reader.num_episodes()) +
+                             " episode(s); behaviour cloning needs at least 2 (train and validation)");
+      if (reader.num_steps() == 0) throw io::InputError(agent.data + " has no steps");
+    } catch (const io::InputError& e) {
+      throw io::InputError(std::string("agent.data: ") + e.what());
+    }
+  }
+  if (agent.algo == "ppo" && !agent.init_from.empty()) {
+    const std::string source = init_checkpoint_path(agent.init_from);
+    try {
+      read_checkpoint_data(source);
+      ActorCritic policy(probe->observation_spec(), probe->action_spec(), agent.net);
+      load_checkpoint_state(source, policy, nullptr, /*restore_rng=*/false);  // the run's net must fit it
+    } catch (const io::InputError& e) {
+      throw io::InputError("agent.init_from: " + first_line(e.what()) +
+                           " (agent.net must match the network of the run it starts from)");
+    }
+  }
 }
 
 namespace {
@@ -69,7 +138,7 @@ std::unique_ptr<envs::ObsNormalizer> normalizer_from_state(const std::vector<dou
 
 Session::Session(const TrainJob& job_in, std::string algo_in, int64_t rollout_capacity)
     : job(job_in), algo(std::move(algo_in)), device(resolve_device(job_in.train.device)) {
-  if (job.train.num_envs < 1) throw std::runtime_error("train.num_envs must be at least 1");
+  if (job.train.num_envs < 1) throw io::InputError("train.num_envs must be at least 1");
   // One place seeds everything torch draws: weight init, action sampling, minibatch shuffles.
   torch::manual_seed(job.train.seed);
   if (device.is_cuda()) torch::cuda::manual_seed_all(job.train.seed);
@@ -119,7 +188,7 @@ std::unique_ptr<torch::optim::Optimizer> Session::make_optimizer(const std::stri
                                                                  double adam_eps) {
   const std::string kind = job.agent.optimizer == "auto" ? fallback : job.agent.optimizer;
   if (kind != "adam" && kind != "rmsprop")
-    throw std::runtime_error("agent.optimizer: unknown optimizer '" + kind + "' (expected adam or rmsprop)");
+    throw io::InputError("agent.optimizer: unknown optimizer '" + kind + "' (expected adam or rmsprop)");
   flatten_parameters();
   std::vector<torch::Tensor> flat{flat_params_};
   if (kind == "adam")
@@ -128,7 +197,7 @@ std::unique_ptr<torch::optim::Optimizer> Session::make_optimizer(const std::stri
     // alpha 0.99 and eps 1e-5 as in the A2C paper's implementations (SB3, baselines)
     return std::make_unique<torch::optim::RMSprop>(
         flat, torch::optim::RMSpropOptions(job.agent.learning_rate).alpha(0.99).eps(1e-5));
-  throw std::runtime_error("agent.optimizer: unknown optimizer '" + kind + "' (expected adam or rmsprop)");
+  throw io::InputError("agent.optimizer: unknown optimizer '" + kind + "' (expected adam or rmsprop)");
 }
 
 std::string Session::checkpoint_path(const std::string& name) const {
@@ -142,8 +211,7 @@ void Session::start(std::unique_ptr<torch::optim::Optimizer> opt) {
     const std::string path = checkpoint_path("latest.pt");
     CheckpointData data = read_checkpoint_data(path);
     if (data.algo != algo)
-      throw std::runtime_error("checkpoint " + path + ": written by " + data.algo + ", cannot resume with " +
-                               algo);
+      throw CheckpointError("checkpoint " + path + ": written by " + data.algo + ", cannot resume with " + algo);
     load_checkpoint_state(path, policy, optimizer.get(), /*restore_rng=*/true);  // in place: views stay
     if (auto* n = rollout->obs_normalizer(); n && !data.obs_norm.empty()) n->load_state(data.obs_norm);
     if (auto* r = rollout->reward_scaler(); r && !data.reward_scaler.empty()) r->load_state(data.reward_scaler);
@@ -212,7 +280,10 @@ void Session::end_update(double update_seconds) {
   last_logged_step_ = global_step;
   const bool eval_due = job.train.eval_episodes > 0 && (crossed(job.train.eval_every, before) || done());
   if (eval_due) evaluate_now();
-  if (!job.run_dir.empty() && (crossed(job.train.checkpoint_every, before) || done())) save("latest.pt");
+  if (!job.run_dir.empty() && (crossed(job.train.checkpoint_every, before) || done())) {
+    if (job.metrics) job.metrics->before_checkpoint(global_step);
+    save("latest.pt");
+  }
   if (job.metrics) job.metrics->end_update(global_step, job.train.total_steps);
   update_start_s_ = wall_.seconds();
   env_s_mark_ = rollout->env_seconds();
@@ -290,7 +361,7 @@ EvalResult evaluate(const std::string& checkpoint_path, const EvalOptions& optio
   envs::EnvConfig env = env_override ? *env_override : data.env;
   if (!env_override) env.tracks = options.tracks;
   const torch::Device device = resolve_device(options.device);
-  ActorCritic policy = build_policy(env, data.agent.net, options.env_factory);
+  ActorCritic policy = build_policy(env, data.agent.net, options.env_factory, /*torch_threads=*/0);  // batched
   load_checkpoint_state(checkpoint_path, policy, nullptr, /*restore_rng=*/false);
   policy->to(device);
   policy->eval();

@@ -21,6 +21,9 @@ class MetricsSink {
   virtual void scalar(int64_t step, const std::string& name, double value) = 0;
   // Called once per update after its scalars: lets the sink write a CSV row and a progress line.
   virtual void end_update(int64_t step, int64_t total_steps) = 0;
+  // Called just before checkpoints/latest.pt is written at `step`: the sink makes every row so far durable,
+  // so a run killed at any point and resumed from its latest checkpoint has a complete record up to it.
+  virtual void before_checkpoint(int64_t step) {}
 };
 
 // Builds env `index` of a vector env. Empty = envs::make_env; tests plug in small envs of their own.
@@ -43,6 +46,14 @@ struct TrainResult {
   double best_eval_return = 0;
   double wall_s = 0;
 };
+
+// Checks what can be checked before a run folder is made: the device, the env (track and generator files),
+// the policy network against the env's spaces, datasets (agent.data) and agent.init_from. Throws io::InputError
+// with the config key first ("agent.data: ...").
+void check_train_job(const TrainJob& job);
+
+// Whether `algo` continues from checkpoints/latest.pt on --resume (the others restart, or keep stage files).
+bool resumes_from_latest(const std::string& algo);
 
 // Dispatches on job.agent.algo. Throws std::runtime_error with a clear message on NaN/inf losses (after
 // keeping the last good checkpoint), bad devices, or unreadable checkpoints.

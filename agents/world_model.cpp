@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "agents/checkpoint.h"
+
 namespace fs = std::filesystem;
 
 namespace dl::agents {
@@ -143,16 +145,6 @@ torch::Tensor controller_actions(const torch::Tensor& params, const torch::Tenso
 
 namespace {
 
-void save_archive(torch::serialize::OutputArchive& archive, const std::string& path) {
-  const fs::path parent = fs::path(path).parent_path();
-  if (!parent.empty()) fs::create_directories(parent);
-  const std::string tmp = path + ".tmp";
-  archive.save_to(tmp);
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error(path + ": cannot rename " + tmp + ": " + ec.message());
-}
-
 // Opens a stage file and checks its kind; `what` names the file's role in messages.
 struct StageReader {
   std::string path, what;
@@ -160,11 +152,9 @@ struct StageReader {
   StageReader(const std::string& p, const std::string& kind, const std::string& w) : path(p), what(w) {
     if (!fs::exists(path)) throw fail("no such file");
     try {
-      archive.load_from(path);
-    } catch (const std::exception& e) {
-      std::string msg = e.what();
-      if (const auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
-      throw fail("not a readable torch archive (" + msg + "); delete it to redo the stage");
+      load_archive(path, archive);  // agents/checkpoint.h: size limit and CRC trailer
+    } catch (const CheckpointError& e) {
+      throw fail(std::string(e.what()) + "; delete it to redo the stage");
     }
     c10::IValue v;
     if (!archive.try_read("kind", v) || !v.isString())
@@ -175,8 +165,8 @@ struct StageReader {
       throw fail("version " + std::to_string(int_value("version")) + ", this build reads version " +
                  std::to_string(kFileVersion));
   }
-  std::runtime_error fail(const std::string& why) const {
-    return std::runtime_error(path + ": expected the world model's " + what + " file: " + why);
+  CheckpointError fail(const std::string& why) const {
+    return CheckpointError(path + ": expected the world model's " + what + " file: " + why);
   }
   int64_t int_value(const std::string& key) {
     c10::IValue v;
@@ -191,6 +181,8 @@ struct StageReader {
   torch::Tensor tensor(const std::string& key) {
     torch::Tensor t;
     if (!archive.try_read(key, t)) throw fail("missing tensor '" + key + "'");
+    if (t.is_floating_point() && t.numel() > 0 && !torch::isfinite(t).all().item<bool>())
+      throw fail("tensor '" + key + "' has NaN or infinite values");
     return t;
   }
   void load_module(torch::nn::Module& module) {
@@ -203,6 +195,9 @@ struct StageReader {
       if (const auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
       throw fail("weights do not fit the recorded shape (" + msg + ")");
     }
+    for (const auto& item : module.named_parameters())
+      if (item.value().numel() > 0 && !torch::isfinite(item.value()).all().item<bool>())
+        throw fail("tensor '" + item.key() + "' has NaN or infinite values");
   }
 };
 

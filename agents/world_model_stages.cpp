@@ -34,6 +34,7 @@
 #include "envs/expert.h"
 #include "envs/registry.h"
 #include "envs/vector_env.h"
+#include "io/files.h"
 #include "render/video/gif.h"
 #include "render/video/video.h"
 
@@ -209,7 +210,7 @@ void stage_collect(const TrainJob& job, const StagePaths& paths, StageMetrics& m
   o.weak_fraction = c.weak_fraction;
   o.notes = "world_model collect stage";
   if (c.random_fraction + c.weak_fraction > 1)
-    throw std::runtime_error("agent.world_model: random_fraction + weak_fraction must be at most 1");
+    throw io::InputError("agent.world_model: random_fraction + weak_fraction must be at most 1");
   const data::CollectReport r = data::collect(job.env, expert, o, paths.rollouts);
   // Not charts/episodic_return: the learning curve is the controller's.
   metrics.scalar("collect/return_mean", r.return_mean);
@@ -407,7 +408,7 @@ void stage_mdnrnn(const TrainJob& job, const StagePaths& paths, StageMetrics& me
   for (size_t e = 0; e < val.length.size(); ++e)
     for (int64_t t = 0; t + length <= val.length[e]; t += length) val_starts.emplace_back(e, t);
   if (train_starts.empty() || val_starts.empty())
-    throw std::runtime_error("agent.world_model.mdn_sequence_length: " + std::to_string(length) +
+    throw io::InputError("agent.world_model.mdn_sequence_length: " + std::to_string(length) +
                              " steps is longer than the collected episodes (" + paths.rollouts + ")");
   MDNRNN rnn(MDNRNNOptions{c.z_dim, action_dim, c.rnn_hidden, c.mdn_components});
   rnn->to(device);

@@ -66,6 +66,7 @@ AgentDriver::AgentDriver(const std::string& target, const std::string& device) :
   Impl& m = *impl_;
   m.path = find_checkpoint(target);
   m.device = agents::resolve_device(device);
+  agents::set_inference_threads();  // one observation at a time (agents/rollout.h)
   try {
     if (agents::checkpoint_algo(m.path) == "decision_transformer") {
       agents::DTCheckpoint dt = agents::read_dt_checkpoint(m.path);

@@ -16,6 +16,28 @@
 #include "sim/track.h"
 
 namespace dl::app {
+namespace {
+
+// An error message on one line whatever a key, a value or a file held: control characters escaped.
+std::string one_line(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += ' ';
+    else if (u < 0x20 || u == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", u);
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 int run_cli(int argc, char** argv) {
   CLI::App app{"drivelab: a driving-RL workbench. Box2D driving environments and LibTorch agents.", "drivelab"};
@@ -137,7 +159,11 @@ int run_cli(int argc, char** argv) {
     for (auto& [cmd, action] : hooks)
       if (*cmd) return action();
   } catch (const ConfigError& e) {
-    std::fprintf(stderr, "drivelab: config error: %s\n", e.what());
+    std::fprintf(stderr, "drivelab: config error: %s\n", one_line(e.what()).c_str());
+    return kExitBadInput;
+  } catch (const io::InputError& e) {  // a missing, damaged or refused file (checkpoints, datasets, outputs)
+    const std::string what = e.what();
+    std::fprintf(stderr, "drivelab: error: %s\n", one_line(what.substr(0, what.find('\n'))).c_str());
     return kExitBadInput;
   } catch (const sim::TrackError& e) {
     // A bad track file (or generator parameters no valid track comes from) is bad input.

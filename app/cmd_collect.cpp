@@ -56,6 +56,7 @@ class CheckpointPolicy : public data::CollectPolicy {
  public:
   CheckpointPolicy(const std::string& checkpoint, const envs::Env& env, const std::string& device_name)
       : name_(checkpoint), device_(agents::resolve_device(device_name)) {
+    agents::set_inference_threads();  // one env, one observation at a time (agents/rollout.h)
     const agents::CheckpointData data = agents::read_checkpoint_data(checkpoint);
     obs_spec_ = env.observation_spec();
     policy_ = agents::ActorCritic(obs_spec_, env.action_spec(), data.agent.net);

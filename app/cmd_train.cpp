@@ -2,8 +2,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <memory>
 
+#include "agents/checkpoint.h"
 #include "agents/trainer.h"
 #include "app/commands.h"
 #include "app/config.h"
@@ -29,18 +31,37 @@ std::string tensorboard_code_block(const std::string& text) {
 }
 }  // namespace
 
+namespace {
+
+// Removes temp files a killed run left beside the files it writes (metrics.csv.tmp.PID,
+// checkpoints/latest.pt.tmp.PID, ...): they are never read, and a resumed run writes its own.
+void remove_stale_temp_files(const fs::path& run_dir) {
+  static const char* const kWritten[] = {"metrics.csv.tmp", "config.yaml.tmp", "latest.pt.tmp", "best.pt.tmp",
+                                         "learning_curve.png.tmp", "expert_use.png.tmp", "final_policy.gif.tmp"};
+  std::error_code ec;
+  for (const fs::path dir : {run_dir, run_dir / "checkpoints"})
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      for (const char* prefix : kWritten)
+        if (name.rfind(prefix, 0) == 0 && entry.is_regular_file(ec)) fs::remove(entry.path(), ec);
+    }
+}
+
+}  // namespace
+
 int cmd_train(const TrainArgs& args) {
   // Everything that can be wrong with the input is found before anything is written.
   RunConfig config;
-  std::string run_dir;
+  std::string run_dir, config_origin = args.config.empty() ? "<embedded default config>" : args.config;
   if (!args.resume.empty()) {
     const fs::path config_path = fs::path(args.resume) / "config.yaml";
-    if (!fs::exists(config_path))
+    if (!fs::is_regular_file(config_path))
       throw ConfigError(args.resume + ": not a run folder (no config.yaml in it)");
     if (!args.config.empty())
       throw ConfigError(args.config + ": --resume takes its config from the run folder; give overrides only");
     config = load_run_config(config_path.string(), args.overrides);
     run_dir = args.resume;
+    config_origin = config_path.string();
   } else {
     config = load_run_config(args.config, args.overrides);
   }
@@ -49,6 +70,38 @@ int cmd_train(const TrainArgs& args) {
     std::printf("%s", resolved.c_str());
     return kExitOk;
   }
+
+  agents::TrainJob job;
+  job.env = config.env;
+  job.agent = config.agent;
+  job.train = config.train;
+  job.resolved_config = resolved;
+  job.resume = !args.resume.empty();
+  // On --resume the record is cut back to the checkpoint the run continues from. A run killed before its
+  // first checkpoint starts again from step 0 (its record so far is dropped); an algorithm that restarts
+  // anyway (bc, dagger) does the same. The world model resumes by stage files and keeps its rows.
+  int64_t keep_through_step = -1;
+  if (job.resume) {
+    const fs::path latest = fs::path(run_dir) / "checkpoints" / "latest.pt";
+    remove_stale_temp_files(run_dir);
+    if (config.agent.algo == "world_model") {
+      keep_through_step = std::numeric_limits<int64_t>::max();
+    } else if (agents::resumes_from_latest(config.agent.algo) && fs::exists(latest)) {
+      keep_through_step = agents::checkpoint_step(latest.string());  // also checks the file (CRC)
+    } else {
+      if (agents::resumes_from_latest(config.agent.algo))
+        std::printf("%s: no checkpoint yet; starting the run from step 0\n", run_dir.c_str());
+      job.resume = false;
+    }
+  }
+  try {
+    agents::check_train_job(job);
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const io::InputError& e) {
+    throw ConfigError(config_origin + ": " + e.what());
+  }
+
   if (run_dir.empty())
     run_dir = make_run_dir(config.run.dir, config.env.id, config.agent.algo, config.train.seed, config.run.name,
                            args.run_dir);
@@ -58,7 +111,7 @@ int cmd_train(const TrainArgs& args) {
   std::printf("run folder: %s\n", run_dir.c_str());
   std::fflush(stdout);
 
-  CsvMetrics metrics((fs::path(run_dir) / "metrics.csv").string(), args.progress, !args.resume.empty());
+  CsvMetrics metrics((fs::path(run_dir) / "metrics.csv").string(), args.progress, keep_through_step);
   // TensorBoard sees the same scalars, the config as text and, at the end, the curve and the GIF.
   std::unique_ptr<TensorBoardWriter> tensorboard;
   try {
@@ -68,13 +121,7 @@ int cmd_train(const TrainArgs& args) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "drivelab: no TensorBoard events: %s\n", e.what());
   }
-  agents::TrainJob job;
-  job.env = config.env;
-  job.agent = config.agent;
-  job.train = config.train;
   job.run_dir = run_dir;
-  job.resolved_config = resolved;
-  job.resume = !args.resume.empty();
   job.metrics = &metrics;
 
   agents::TrainResult result;

@@ -12,6 +12,7 @@
 
 #include "drivelab_default_config.h"
 #include "envs/registry.h"
+#include "io/files.h"
 
 namespace dl::app {
 namespace {
@@ -155,10 +156,23 @@ class Reader {
         // yaml-cpp reads "-1" as a huge unsigned number; reject signs for unsigned fields ourselves.
         if (std::is_unsigned_v<T> && node.Scalar().find('-') != std::string::npos) throw YAML::BadConversion(node.Mark());
       }
-      return node.as<T>();
+      T value = node.as<T>();
+      if constexpr (std::is_same_v<T, std::vector<int>>) check_widths(path, node, value);
+      return value;
     } catch (const YAML::BadConversion&) {
       origin_.fail(path, node, "expected " + type_name<T>() + ", got " + node_kind(node));
     }
+  }
+
+  // Every list field is a list of layer widths (agents/config.h bounds them).
+  void check_widths(const std::string& path, const YAML::Node& node, const std::vector<int>& widths) const {
+    if (widths.size() > static_cast<size_t>(agents::kMaxHiddenLayers))
+      origin_.fail(path, node, std::to_string(widths.size()) + " layers: at most " +
+                                   std::to_string(agents::kMaxHiddenLayers) + " are allowed");
+    for (const int w : widths)
+      if (w < 1 || w > agents::kMaxLayerWidth)
+        origin_.fail(path, node, "layer width " + std::to_string(w) + " is out of range: expected an integer in [1, " +
+                                     std::to_string(agents::kMaxLayerWidth) + "]");
   }
 
   YAML::Node map_;
@@ -205,13 +219,51 @@ void visit_fields(RunConfig& c, V& v) {
   v.section("run", c.run, "run folder");
 }
 
+// yaml-cpp keeps every entry of a mapping but `map[key]` finds the first, so a repeated key would be
+// silently ignored; and a list or mapping used as a key cannot name a field. Both are errors, found by
+// walking the whole tree once before anything reads it.
+void check_tree(const YAML::Node& node, const std::string& origin_name) {
+  auto where = [&](const YAML::Node& n) {
+    return origin_name + (n.Mark().line >= 0 ? ":" + std::to_string(n.Mark().line + 1) : std::string());
+  };
+  if (node.IsSequence()) {
+    for (const auto& item : node) check_tree(item, origin_name);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::set<std::string> seen;
+  for (const auto& kv : node) {
+    if (!kv.first.IsScalar())
+      throw ConfigError(where(kv.first) + ": " + node_kind(kv.first) +
+                        " used as a key (keys are plain names such as 'env' or 'learning_rate')");
+    if (!seen.insert(kv.first.Scalar()).second)
+      throw ConfigError(where(kv.first) + ": key '" + kv.first.Scalar() +
+                        "' appears twice in the same mapping (the first would win; remove one)");
+    check_tree(kv.second, origin_name);
+  }
+}
+
+// An override as messages show it: on one line, control characters escaped ("a=- 1\n- 2" -> "a=- 1\\n- 2").
+std::string shown_override(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (static_cast<unsigned char>(c) < 0x20) out += '?';
+    else out += c;
+  }
+  return out;
+}
+
 // Sets root[a][b][c] = value for "a.b.c=value", creating mappings on the way.
-void apply_override(YAML::Node& root, const std::string& text, Origin& origin) {
-  const auto eq = text.find('=');
+void apply_override(YAML::Node& root, const std::string& raw_text, Origin& origin) {
+  const std::string text = shown_override(raw_text);  // for messages; the value is parsed from raw_text
+  const auto eq = raw_text.find('=');
   if (eq == std::string::npos || eq == 0)
     throw ConfigError("command-line override '" + text + "': expected key.path=value");
-  const std::string path = text.substr(0, eq);
-  const std::string value_text = text.substr(eq + 1);
+  const std::string path = raw_text.substr(0, eq);
+  const std::string value_text = raw_text.substr(eq + 1);
   YAML::Node value;
   try {
     value = YAML::Load(value_text);
@@ -219,11 +271,17 @@ void apply_override(YAML::Node& root, const std::string& text, Origin& origin) {
     throw ConfigError("command-line override '" + text + "': the value is not valid YAML: " + e.msg);
   }
   std::vector<std::string> parts;
-  std::stringstream ss(path);
-  for (std::string part; std::getline(ss, part, '.');) {
-    if (part.empty()) throw ConfigError("command-line override '" + text + "': empty key in '" + path + "'");
-    parts.push_back(part);
+  size_t begin = 0;
+  for (;;) {  // split on '.', keeping empty parts ("train.seed." has one at the end)
+    const size_t dot = path.find('.', begin);
+    parts.push_back(path.substr(begin, dot == std::string::npos ? std::string::npos : dot - begin));
+    if (parts.back().empty())
+      throw ConfigError("command-line override '" + text + "': empty key in '" + shown_override(path) +
+                        "' (expected key.path=value, e.g. train.seed=3)");
+    if (dot == std::string::npos) break;
+    begin = dot + 1;
   }
+  check_tree(value, "command-line override '" + text + "'");
   YAML::Node node = root;
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     YAML::Node child = node[parts[i]];
@@ -266,53 +324,96 @@ const std::string& embedded_default_config() {
   return text;
 }
 
-RunConfig parse_run_config(const std::string& yaml_text, const std::string& origin_name,
-                           const std::vector<std::string>& overrides) {
-  Origin origin{origin_name, {}};
-  YAML::Node root;
+namespace {
+
+// Parses one YAML document (a second one is an error: it would be ignored) and checks its tree.
+YAML::Node load_document(const std::string& yaml_text, const std::string& origin_name) {
+  std::vector<YAML::Node> documents;
   try {
-    root = YAML::Load(yaml_text);
+    documents = YAML::LoadAll(yaml_text);
   } catch (const YAML::Exception& e) {
     throw ConfigError(origin_name + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML: " + e.msg);
   }
+  if (documents.size() > 1)
+    throw ConfigError(origin_name + ":" + std::to_string(documents[1].Mark().line + 1) +
+                      ": a second YAML document (after '---'); a run config is one document");
+  YAML::Node root = documents.empty() ? YAML::Node(YAML::NodeType::Map) : documents.front();
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   if (!root.IsMap())
     throw ConfigError(origin_name + ":" + std::to_string(root.Mark().line + 1) +
                       ": expected a mapping with env, agent, train and run sections, got " + node_kind(root));
-  for (const auto& text : overrides) apply_override(root, text, origin);
+  check_tree(root, origin_name);
+  return root;
+}
 
-  RunConfig config;
-  // The env id and preset choose the defaults the rest of the env section overrides.
+// Reads one config tree over `config`: only the keys the tree has change it. A different env id starts
+// the env section from that env's registry defaults, and a different algorithm the agent section from the
+// struct defaults, since the values a tree was layered over were chosen for another env or algorithm.
+void read_tree(RunConfig& config, const YAML::Node& root, const Origin& origin) {
   if (const YAML::Node env = root["env"]; env && env.IsMap()) {
     Reader head(env, "env", origin);
-    head.choice("id", config.env.id, {{"track", "track"}, {"carracing", "carracing"}, {"traffic", "traffic"},
-                                      {"track-pomdp", "track-pomdp"}}, "");
-    const std::string preset_default = envs::default_env_config(config.env.id).preset;
-    config.env = envs::default_env_config(config.env.id);
-    config.env.preset = preset_default;
-    head.choice("preset", config.env.preset, {{"easy", "easy"}, {"medium", "medium"}, {"hard", "hard"}, {"circuit", "circuit"}}, "");
-    envs::apply_preset(config.env);
+    std::string id = config.env.id;
+    head.choice("id", id, {{"track", "track"}, {"carracing", "carracing"}, {"traffic", "traffic"},
+                           {"track-pomdp", "track-pomdp"}}, "");
+    if (id != config.env.id) config.env = envs::default_env_config(id);
+    if (env["preset"]) {
+      head.choice("preset", config.env.preset, {{"easy", "easy"}, {"medium", "medium"}, {"hard", "hard"}, {"circuit", "circuit"}}, "");
+      envs::apply_preset(config.env);  // the preset sets the track; the env section's other keys follow
+    }
+  }
+  if (const YAML::Node agent = root["agent"]; agent && agent.IsMap()) {
+    const YAML::Node algo = agent["algo"];
+    if (algo && algo.IsScalar() && algo.Scalar() != config.agent.algo) config.agent = agents::AgentConfig{};
   }
   Reader reader(root, "", origin);
   visit_fields(config, reader);
   reader.check_unknown();
+}
+
+// cuda:N with N small enough to be a device index (so no text of digits overflows an int later).
+constexpr size_t kMaxDeviceIndexDigits = 4;
+
+}  // namespace
+
+RunConfig parse_run_config(const std::string& yaml_text, const std::string& origin_name,
+                           const std::vector<std::string>& overrides) {
+  Origin origin{origin_name, {}};
+  YAML::Node root = load_document(yaml_text, origin_name);
+  for (const auto& text : overrides) apply_override(root, text, origin);
+
+  // The embedded default config is the base of every config, so a file lists only what it changes and
+  // a file without an env section trains the default env, not the struct defaults.
+  RunConfig config;
+  config.env = envs::default_env_config(config.env.id);
+  if (yaml_text != embedded_default_config()) {
+    const Origin embedded{"<embedded default config>", {}};
+    read_tree(config, load_document(embedded_default_config(), embedded.file), embedded);
+  }
+  read_tree(config, root, origin);
 
   const std::string& device = config.train.device;
   const bool cuda_n = device.rfind("cuda:", 0) == 0 && device.size() > 5 &&
+                      device.size() <= 5 + kMaxDeviceIndexDigits &&
                       std::all_of(device.begin() + 5, device.end(), ::isdigit);
   if (device != "auto" && device != "cpu" && device != "cuda" && !cuda_n)
     origin.fail("train.device", root["train"]["device"],
-                "unknown device '" + device + "': expected auto, cpu, cuda or cuda:N");
+                "unknown device '" + device + "': expected auto, cpu, cuda or cuda:N (N a device index)");
   return config;
+}
+
+void check_yaml_text(const std::string& yaml_text, const std::string& origin) { load_document(yaml_text, origin); }
+
+std::string read_config_text(const std::string& path, const std::string& what) {
+  try {
+    return io::read_file_limited(path, io::kMaxConfigBytes, what);
+  } catch (const io::InputError& e) {
+    throw ConfigError(e.what());
+  }
 }
 
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
   if (path.empty()) return parse_run_config(embedded_default_config(), "<embedded default config>", overrides);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path + ": cannot open the config file (missing or unreadable)");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_run_config(text.str(), path, overrides);
+  return parse_run_config(read_config_text(path, "config file"), path, overrides);
 }
 
 std::string to_yaml(RunConfig& config) {

@@ -11,6 +11,7 @@
 
 #include "agents/config.h"
 #include "envs/config.h"
+#include "io/files.h"
 
 namespace dl::app {
 
@@ -33,16 +34,26 @@ struct RunConfig {
 };
 
 // A config error names where it comes from: "FILE:LINE: key 'a.b': message".
-struct ConfigError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// Bad input: exit code 2, as every io::InputError.
+struct ConfigError : io::InputError {
+  using io::InputError::InputError;
 };
 
 // Loads a run config from a YAML file ("" = the embedded default, configs/ppo_track.yaml) and applies
-// `key.path=value` overrides. Throws ConfigError.
+// `key.path=value` overrides. The embedded default is the base: what the file leaves out keeps its
+// embedded value (a different env id or algorithm starts from that env's or algorithm's own defaults).
+// One document; no repeated keys; at most io::kMaxConfigBytes. Throws ConfigError.
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides = {});
 // Same, from YAML text; `origin` names the text in messages.
 RunConfig parse_run_config(const std::string& yaml_text, const std::string& origin,
                            const std::vector<std::string>& overrides = {});
+
+// Checks YAML text as every config file is checked (one document, a mapping at the top, no repeated keys,
+// no list or mapping as a key). Throws ConfigError naming `origin` and the line. For other YAML inputs
+// (sweep files) that read their own keys.
+void check_yaml_text(const std::string& yaml_text, const std::string& origin);
+// Reads a config-like file (at most io::kMaxConfigBytes). Throws ConfigError naming it.
+std::string read_config_text(const std::string& path, const std::string& what);
 
 // The resolved config as YAML (every field, defaults included).
 std::string to_yaml(RunConfig& config);

@@ -1,5 +1,9 @@
 #include "app/files.h"
 
+#include "io/files.h"
+
+#include <sys/stat.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,34 +22,11 @@ namespace fs = std::filesystem;
 namespace dl::app {
 
 void write_file_atomic(const std::string& path, const std::string& content) {
-  const fs::path target(path);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path());
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) throw std::runtime_error(path + ": cannot write (" + std::strerror(errno) + ")");
-    const bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size() && std::fflush(f) == 0 &&
-                    ::fsync(::fileno(f)) == 0;
-    std::fclose(f);
-    if (!ok) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error(path + ": write failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(path + ": cannot replace the file: " + ec.message());
-  }
+  io::write_file_atomic(path, content);
 }
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open (missing or unreadable)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return io::read_file_limited(path, io::kMaxConfigBytes, "file");
 }
 
 std::string make_run_dir(const std::string& parent, const std::string& env_id, const std::string& algo,
@@ -61,9 +42,16 @@ std::string make_run_dir(const std::string& parent, const std::string& env_id, c
     std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
     std::string leaf = env_id + "__" + algo + "__" + std::to_string(seed) + "__" + stamp;
     if (!name.empty()) leaf += "__" + name;
-    dir = fs::path(parent) / leaf;
-    // Two runs started in the same second get distinct folders.
-    for (int i = 2; fs::exists(dir); ++i) dir = fs::path(parent) / (leaf + "-" + std::to_string(i));
+    // mkdir is the test and the claim in one step, so two runs started in the same second (or two
+    // processes racing) never share a folder: the loser takes the next suffix.
+    if (!parent.empty()) fs::create_directories(parent);
+    for (int i = 1;; ++i) {
+      dir = fs::path(parent) / (i == 1 ? leaf : leaf + "-" + std::to_string(i));
+      if (::mkdir(dir.c_str(), 0777) == 0) break;
+      if (errno != EEXIST)
+        throw std::runtime_error(dir.string() + ": cannot create the run folder: " + std::strerror(errno));
+      if (i >= 100000) throw std::runtime_error(dir.string() + ": too many run folders with this name");
+    }
   }
   fs::create_directories(dir / "checkpoints");
   return dir.string();

@@ -34,26 +34,31 @@ std::vector<MetricRow> read_metrics_csv(const std::string& path) {
   while (std::getline(in, line)) {
     std::stringstream ss(line);
     MetricRow row;
-    std::string field;
-    if (!std::getline(ss, field, ',')) continue;
-    row.step = std::stoll(field);
-    std::getline(ss, field, ',');
-    row.wall_s = std::stod(field);
-    std::getline(ss, row.name, ',');
-    std::getline(ss, field, ',');
-    row.value = std::stod(field);
+    std::string step, wall, value;
+    if (!std::getline(ss, step, ',') || !std::getline(ss, wall, ',') || !std::getline(ss, row.name, ',') ||
+        !std::getline(ss, value))
+      continue;  // not a row (a hand-edited or damaged line): skipped, as the plots would skip it
+    try {
+      row.step = std::stoll(step);
+      row.wall_s = std::stod(wall);
+      row.value = std::stod(value);
+    } catch (const std::logic_error&) {
+      continue;
+    }
     rows.push_back(row);
   }
   return rows;
 }
 
-CsvMetrics::CsvMetrics(std::string path, bool progress, bool resume)
+CsvMetrics::CsvMetrics(std::string path, bool progress, int64_t keep_through_step)
     : path_(std::move(path)), progress_(progress), tty_(::isatty(1)) {
   start_ = last_flush_ = last_print_ = std::chrono::steady_clock::now();
-  if (resume && std::filesystem::exists(path_)) {
-    rows_ = read_metrics_csv(path_);
+  if (keep_through_step >= 0 && std::filesystem::exists(path_)) {
+    for (auto& row : read_metrics_csv(path_))
+      if (row.step <= keep_through_step) rows_.push_back(std::move(row));
     if (!rows_.empty()) wall_offset_s_ = rows_.back().wall_s;
   }
+  flush();  // the file matches the record from the start (a resumed run killed at once loses nothing)
 }
 
 void CsvMetrics::scalar(int64_t step, const std::string& name, double value) {

@@ -2,8 +2,10 @@
 //
 // metrics.csv is in long form, one scalar a row: `step,wall_s,name,value`. Metric names are flat and
 // stable (charts/episodic_return, charts/SPS, losses/policy, ...), and a new metric never changes the
-// columns. The file is rewritten atomically (at most every few seconds and at the end), so a reader never
-// sees half a row and a killed run keeps what was last flushed.
+// columns. The file is rewritten atomically (at most every few seconds, before every latest.pt checkpoint and
+// at the end), so a reader never sees half a row, and a run killed at any point holds every row up to its
+// latest checkpoint: --resume keeps exactly those and the resumed run appends from there, so steps never go
+// backwards and no row is repeated.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -26,10 +28,12 @@ struct MetricRow {
 
 class CsvMetrics : public agents::MetricsSink {
  public:
-  // `existing`: rows of an earlier metrics.csv to keep (on --resume).
-  explicit CsvMetrics(std::string path, bool progress = true, bool resume = false);
+  // keep_through_step >= 0 (on --resume): the rows of the existing metrics.csv up to that step (the
+  // checkpoint's) are kept and later ones dropped, since the resumed run logs them again. -1: a new file.
+  explicit CsvMetrics(std::string path, bool progress = true, int64_t keep_through_step = -1);
   void scalar(int64_t step, const std::string& name, double value) override;
   void end_update(int64_t step, int64_t total_steps) override;
+  void before_checkpoint(int64_t step) override { flush(); }
   void flush();
   // Every scalar is also written to `tensorboard` (app/tensorboard.h), flushed with the CSV; null = none.
   void mirror_to(TensorBoardWriter* tensorboard) { tensorboard_ = tensorboard; }

@@ -1,5 +1,7 @@
 #include "app/plot.h"
 
+#include "io/files.h"
+
 #include <plplot/plstream.h>
 
 #include <algorithm>
@@ -28,6 +30,7 @@ void plot_series(const std::vector<Series>& series, const std::string& title, co
   if (y1 == y0) y1 = y0 + 1;
   const double pad = 0.05 * (y1 - y0);
 
+  io::check_replaceable(png_path);
   const std::string tmp = png_path + ".tmp." + std::to_string(::getpid()) + ".png";
   {
     plstream pls;
@@ -71,9 +74,7 @@ void plot_series(const std::vector<Series>& series, const std::string& title, co
                line_styles.data(), line_widths.data(), symbol_colors.data(), symbol_scales.data(),
                symbol_numbers.data(), symbols.data());
   }  // the stream's destructor finishes the file
-  std::error_code ec;
-  std::filesystem::rename(tmp, png_path, ec);
-  if (ec) throw std::runtime_error(png_path + ": cannot write the plot: " + ec.message());
+  io::commit_temp_file(tmp, png_path);
 }
 
 void plot_learning_curve(const std::vector<MetricRow>& rows, const std::string& title, const std::string& png_path) {

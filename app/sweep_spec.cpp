@@ -203,6 +203,7 @@ ParamSpec parse_parameter(const SweepFile& f, const YAML::Node& key_node, const 
 SweepSpec parse_sweep(const std::string& yaml_text, const std::string& origin, const std::string& base_dir,
                       const std::string& base_file) {
   const SweepFile f{origin};
+  check_yaml_text(yaml_text, origin);  // one document, no repeated keys, no list or mapping as a key
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
@@ -218,11 +219,7 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& origin, c
 
   // The base config: a file (relative to the sweep file), an inline mapping, or the embedded default.
   if (!base_file.empty()) {
-    std::ifstream in(base_file, std::ios::binary);
-    if (!in) throw ConfigError(base_file + ": cannot open the sweep's base config");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    spec.base_text = ss.str();
+    spec.base_text = read_config_text(base_file, "sweep's base config");
     spec.base_origin = base_file;
   } else if (const YAML::Node base = root["base"]; base && base.IsMap()) {
     YAML::Node base_key;
@@ -344,11 +341,7 @@ SweepSpec parse_sweep(const std::string& yaml_text, const std::string& origin, c
 }
 
 SweepSpec load_sweep(const std::string& path, const std::string& base_file) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path + ": cannot open the sweep file (missing or unreadable)");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_sweep(text.str(), path, fs::path(path).parent_path().string(), base_file);
+  return parse_sweep(read_config_text(path, "sweep file"), path, fs::path(path).parent_path().string(), base_file);
 }
 
 std::vector<Assignment> expand_grid(const SweepSpec& spec) {

@@ -7,7 +7,7 @@
 #include <set>
 #include <sstream>
 
-#include "data/crc32.h"
+#include "io/crc32.h"
 #include "sim/rng.h"
 
 namespace dl::data {
@@ -52,7 +52,7 @@ ContentKey content_key(const Episode& e) {
   uint32_t c = 0;
   auto add = [&](const void* p, size_t n) {
     h = fnv1a(p, n, h);
-    c = crc32(p, n, c);
+    c = io::crc32(p, n, c);
   };
   add(e.obs.data(), e.obs.size());
   add(e.actions.data(), e.actions.size() * sizeof(float));

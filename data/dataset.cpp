@@ -7,7 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "data/crc32.h"
+#include "io/crc32.h"
 
 namespace dl::data {
 
@@ -238,6 +238,11 @@ std::string spec_mismatch(const DatasetSpec& a, const DatasetSpec& b) {
 DatasetWriter::DatasetWriter(const std::string& path, const DatasetSpec& spec)
     : path_(path), tmp_path_(path + ".tmp"), spec_(spec) {
   if (spec_.action.box.shape.empty()) spec_.action.box.shape = {spec_.action.dim()};
+  try {
+    io::check_replaceable(path_);  // before the work of a collection, not at its end
+  } catch (const io::InputError& e) {
+    throw DatasetError(e.what());
+  }
   file_ = std::fopen(tmp_path_.c_str(), "wb");
   if (!file_) throw DatasetError(tmp_path_ + ": cannot create: " + std::strerror(errno));
   const std::vector<uint8_t> header = encode_spec(spec_);
@@ -245,7 +250,7 @@ DatasetWriter::DatasetWriter(const std::string& path, const DatasetSpec& spec)
   b.put_bytes(kMagic, 4);
   b.put(kFormatVersion);
   b.put(static_cast<uint64_t>(header.size()));
-  b.put(crc32(header.data(), header.size()));
+  b.put(io::crc32(header.data(), header.size()));
   b.put_bytes(header.data(), header.size());
   if (std::fwrite(b.data.data(), 1, b.data.size(), file_) != b.data.size())
     throw DatasetError(tmp_path_ + ": write failed");
@@ -260,7 +265,7 @@ void DatasetWriter::write_chunk(uint32_t tag, const std::vector<uint8_t>& payloa
   Bytes b;
   b.put(tag);
   b.put(static_cast<uint64_t>(payload.size()));
-  b.put(crc32(payload.data(), payload.size()));
+  b.put(io::crc32(payload.data(), payload.size()));
   if (std::fwrite(b.data.data(), 1, b.data.size(), file_) != b.data.size() ||
       std::fwrite(payload.data(), 1, payload.size(), file_) != payload.size())
     throw DatasetError(tmp_path_ + ": write failed (disk full?)");
@@ -324,9 +329,13 @@ void DatasetWriter::close() {
   std::fclose(file_);
   file_ = nullptr;
   if (!ok) throw DatasetError(tmp_path_ + ": write failed (disk full?)");
-  std::error_code ec;
-  std::filesystem::rename(tmp_path_, path_, ec);
-  if (ec) throw DatasetError(tmp_path_ + ": cannot rename to " + path_ + ": " + ec.message());
+  try {
+    io::commit_temp_file(tmp_path_, path_);
+  } catch (const io::InputError& e) {
+    throw DatasetError(e.what());
+  } catch (const std::runtime_error& e) {
+    throw DatasetError(tmp_path_ + ": cannot rename to " + path_ + ": " + e.what());
+  }
 }
 
 // ---- Reader ---------------------------------------------------------------------------------------------
@@ -368,7 +377,7 @@ void DatasetReader::read_header() {
   std::vector<uint8_t> header(bytes);
   if (!read_at(file_, sizeof fixed, header.data(), header.size()))
     throw DatasetError(path_ + ": truncated inside the header");
-  const uint32_t actual = crc32(header.data(), header.size());
+  const uint32_t actual = io::crc32(header.data(), header.size());
   if (actual != crc)
     throw DatasetError(path_ + ": header CRC mismatch: expected " + hex32(crc) + ", actual " + hex32(actual) +
                        " (the specs are unreadable, so no episode can be recovered)");
@@ -393,7 +402,7 @@ void DatasetReader::read_index(uint64_t file_size) {
   std::vector<uint8_t> payload(h.payload_bytes);
   if (!read_at(file_, index_offset + kChunkHeaderBytes, payload.data(), payload.size()))
     throw DatasetError(path_ + ": truncated inside the index chunk");
-  const uint32_t actual = crc32(payload.data(), payload.size());
+  const uint32_t actual = io::crc32(payload.data(), payload.size());
   if (actual != h.crc)
     throw DatasetError(path_ + ": index chunk (byte offset " + std::to_string(index_offset) + "): CRC mismatch: expected " +
                        hex32(h.crc) + ", actual " + hex32(actual) + " (open it in recovery mode)");
@@ -453,7 +462,7 @@ void DatasetReader::scan_chunks(uint64_t file_size) {
     }
     std::vector<uint8_t> payload(h.payload_bytes);
     read_at(file_, offset + kChunkHeaderBytes, payload.data(), payload.size());
-    const uint32_t actual = crc32(payload.data(), payload.size());
+    const uint32_t actual = io::crc32(payload.data(), payload.size());
     if (actual != h.crc) {
       problems_.push_back("chunk " + std::to_string(chunk) + " at byte offset " + std::to_string(offset) +
                           ": CRC mismatch: expected " + hex32(h.crc) + ", actual " + hex32(actual) + "; dropped");
@@ -492,7 +501,7 @@ Episode DatasetReader::episode(int64_t i) const {
   std::vector<uint8_t> payload(h.payload_bytes);
   if (!read_at(file_, s.offset + kChunkHeaderBytes, payload.data(), payload.size()))
     throw DatasetError(what + ": truncated chunk");
-  const uint32_t actual = crc32(payload.data(), payload.size());
+  const uint32_t actual = io::crc32(payload.data(), payload.size());
   if (actual != h.crc)
     throw DatasetError(what + ": CRC mismatch: expected " + hex32(h.crc) + ", actual " + hex32(actual));
   return decode_episode(payload, spec_, what);

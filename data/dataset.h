@@ -17,13 +17,15 @@
 #include <vector>
 
 #include "envs/env.h"
+#include "io/files.h"
 
 namespace dl::data {
 
 inline constexpr uint32_t kFormatVersion = 1;
 
-struct DatasetError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// Bad input (exit code 2), as every io::InputError.
+struct DatasetError : io::InputError {
+  using io::InputError::InputError;
 };
 
 // What every episode of a dataset shares. Bounds of the observation spec are not stored.

@@ -2,11 +2,14 @@
 #include "envs/track_generator.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
+#include "io/crc32.h"
+#include "io/files.h"
 #include "sim/rng.h"
 
 namespace dl::envs {
@@ -14,7 +17,9 @@ namespace {
 
 constexpr char kMagic[8] = {'D', 'L', 'T', 'R', 'K', 'G', 'E', 'N'};
 constexpr char kEnd[4] = {'E', 'N', 'D', '.'};
-constexpr uint32_t kVersion = 1;
+// 2: a CRC-32 of every byte before it follows the end marker (version 1 files have none and still load).
+constexpr uint32_t kVersion = 2;
+constexpr uint32_t kOldestVersion = 1;
 // Sanity bounds on sizes read from a file, so a corrupt count fails cleanly instead of allocating wildly.
 constexpr uint32_t kMaxWidth = 1 << 16;
 constexpr uint32_t kMaxLayers = 64;
@@ -47,7 +52,7 @@ class Reader {
  public:
   Reader(std::string data, std::string path) : data_(std::move(data)), path_(std::move(path)) {}
   [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error("generator model " + path_ + ": " + what);
+    throw io::InputError("generator model " + path_ + ": " + what);
   }
   void bytes(void* out, size_t n, const char* what) {
     if (data_.size() - pos_ < n)
@@ -68,6 +73,9 @@ class Reader {
     return v;
   }
   std::vector<float> f32s(size_t n, const char* what) {
+    if (remaining() / 4 < n)  // before allocating: a corrupt count must not ask for gigabytes
+      fail(std::string("truncated: the file ends inside ") + what + " (" + std::to_string(n) + " numbers at byte " +
+           std::to_string(pos_) + ", " + std::to_string(remaining()) + " bytes left)");
     std::vector<float> v(n);
     bytes(v.data(), n * 4, what);
     for (float x : v)
@@ -75,6 +83,8 @@ class Reader {
     return v;
   }
   bool at_end() const { return pos_ == data_.size(); }
+  size_t position() const { return pos_; }
+  const std::string& data() const { return data_; }
   size_t remaining() const { return data_.size() - pos_; }
 
  private:
@@ -158,33 +168,31 @@ void save_generator(const TrackGenerator& g, const std::string& path) {
   w.u32(static_cast<uint32_t>(g.note.size()));
   w.bytes(g.note.data(), g.note.size());
   w.bytes(kEnd, sizeof kEnd);
+  w.u32(io::crc32(w.data().data(), w.data().size()));
 
-  namespace fs = std::filesystem;
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("generator model " + path + ": cannot write " + tmp);
-    out.write(w.data().data(), static_cast<std::streamsize>(w.data().size()));
-    out.flush();
-    if (!out) throw std::runtime_error("generator model " + path + ": write to " + tmp + " failed");
+  try {
+    io::write_file_atomic(path, w.data());
+  } catch (const std::exception& e) {
+    throw std::runtime_error("generator model " + path + ": not written: " + e.what());
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error("generator model " + path + ": cannot rename " + tmp + ": " + ec.message());
 }
 
 TrackGenerator load_generator(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("generator model " + path + ": cannot open the file");
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string data;
+  try {
+    data = io::read_file_limited(path, io::kMaxModelBytes, "generator model");
+  } catch (const io::InputError& e) {
+    throw io::InputError(std::string("generator model ") + e.what());
+  }
   Reader r(std::move(data), path);
   char magic[8];
   r.bytes(magic, sizeof magic, "the header");
   if (std::memcmp(magic, kMagic, sizeof magic) != 0)
     r.fail("not a drivelab track generator (the file does not start with DLTRKGEN)");
   const uint32_t version = r.u32("the header");
-  if (version != kVersion)
-    r.fail("format version " + std::to_string(version) + ", this build reads version " + std::to_string(kVersion));
+  if (version < kOldestVersion || version > kVersion)
+    r.fail("format version " + std::to_string(version) + ", this build reads versions " +
+           std::to_string(kOldestVersion) + " to " + std::to_string(kVersion));
   TrackGenerator g;
   g.latent_dim = static_cast<int>(r.u32("latent_dim", 1, kMaxWidth));
   g.samples = static_cast<int>(r.u32("samples", kMinShapeSamples, kMaxWidth));
@@ -207,6 +215,15 @@ TrackGenerator load_generator(const std::string& path) {
   char end[4];
   r.bytes(end, sizeof end, "the end marker");
   if (std::memcmp(end, kEnd, sizeof end) != 0) r.fail("bad end marker (corrupt or misaligned file)");
+  if (version >= 2) {
+    const uint32_t actual = io::crc32(r.data().data(), r.position());
+    const uint32_t stored = r.u32("the CRC-32");
+    if (actual != stored) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "CRC-32 %08x, the file says %08x", actual, stored);
+      r.fail(std::string("damaged: ") + buf);
+    }
+  }
   if (!r.at_end()) r.fail(std::to_string(r.remaining()) + " unexpected bytes after the end marker");
   try {
     g.check();

@@ -3,7 +3,7 @@
 // The WGAN-GP trainer (agents/track_gan.cpp) exports its generator as a small binary file (all integers
 // uint32 and floats float32, little-endian):
 //   magic        8 bytes "DLTRKGEN"
-//   version      1
+//   version      2
 //   latent_dim   size of the noise vector z (standard normal)
 //   samples      N of the track shape (envs/track_shape.h); the network outputs N + 1 features
 //   layers       count L, then per layer: in, out, activation (0 identity, 1 relu, 2 leaky relu 0.2,
@@ -11,7 +11,9 @@
 //   output       N + 1 means, then N + 1 scales: shape value j = mean[j] + scale[j] * network output j
 //                (the trainer standardizes the data's features; this undoes it)
 //   note_length  then that many bytes of UTF-8 text (what it was trained on)
-//   end          4 bytes "END."; nothing may follow
+//   end          4 bytes "END."
+//   crc          (version 2) CRC-32 of every byte before it; nothing may follow
+// Version 1 files (no CRC) still load; every file is written as version 2.
 // Layer sizes must chain from latent_dim to N + 1. Reading checks every size and names the file and what
 // was wrong.
 //
@@ -55,7 +57,7 @@ struct TrackGenerator {
 
 // Writes atomically (temp file, then rename). Throws std::runtime_error naming the path.
 void save_generator(const TrackGenerator& generator, const std::string& path);
-// Throws std::runtime_error "generator model PATH: ..." for a missing, truncated or inconsistent file.
+// Throws io::InputError "generator model PATH: ..." for a missing, truncated, damaged or inconsistent file.
 TrackGenerator load_generator(const std::string& path);
 
 // Decode attempts per id before giving up.

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "io/files.h"
+
 namespace dl::raster {
 namespace {
 
@@ -223,10 +225,7 @@ void write_ppm(const Image& image, const std::string& path) {
     out.write(reinterpret_cast<const char*>(image.rgb.data()), static_cast<std::streamsize>(image.rgb.size()));
     if (!out) throw std::runtime_error("write failed: " + tmp);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp + " to " + path);
-  }
+  io::commit_temp_file(tmp, path);
 }
 
 }  // namespace dl::raster

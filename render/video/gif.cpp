@@ -10,6 +10,8 @@
 
 #include <unistd.h>
 
+#include "io/files.h"
+
 namespace dl::video {
 namespace {
 
@@ -61,6 +63,7 @@ GifWriter::GifWriter(const std::string& path, int width, int height, int delay_c
   if (width <= 0 || height <= 0 || width > 65535 || height > 65535)
     throw std::invalid_argument(path + ": GIF frame size must be 1..65535 pixels a side");
   if (delay_cs < 0 || delay_cs > 65535) throw std::invalid_argument(path + ": GIF frame delay out of range");
+  io::check_replaceable(path);  // before the frames are made, not after
   // Opened here rather than by EGifOpenFileName, which creates files readable by their owner only.
   const int fd = ::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
   if (fd < 0) throw std::runtime_error(path + ": cannot write GIF: cannot create " + tmp_path_);
@@ -140,10 +143,7 @@ void GifWriter::finish() {
     std::remove(tmp_path_.c_str());
     throw std::runtime_error(path_ + ": GIF close failed: " + GifErrorString(error));
   }
-  if (std::rename(tmp_path_.c_str(), path_.c_str()) != 0) {
-    std::remove(tmp_path_.c_str());
-    throw std::runtime_error("cannot rename " + tmp_path_ + " to " + path_);
-  }
+  io::commit_temp_file(tmp_path_, path_);
 }
 
 }  // namespace dl::video

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "render/video/gif.h"
+#include "io/files.h"
 
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_STATIC
@@ -28,12 +29,7 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-void rename_or_throw(const std::string& from, const std::string& to) {
-  if (std::rename(from.c_str(), to.c_str()) != 0) {
-    std::remove(from.c_str());
-    throw std::runtime_error("cannot rename " + from + " to " + to);
-  }
-}
+void rename_or_throw(const std::string& from, const std::string& to) { io::commit_temp_file(from, to); }
 
 class GifVideo : public VideoWriter {
  public:
@@ -51,6 +47,7 @@ class Mp4Video : public VideoWriter {
  public:
   Mp4Video(const std::string& path, int w, int h, double interval_s)
       : path_(path), tmp_(path + ".tmp.mp4"), width_(w), height_(h) {
+    io::check_replaceable(path);
     if (!ffmpeg_available())
       throw std::runtime_error(path + ": MP4 needs the `ffmpeg` command, which is not on the PATH (install ffmpeg, or record a .gif)");
     // H.264 in yuv420p needs even dimensions; pad rather than scale so pixels stay as rendered.

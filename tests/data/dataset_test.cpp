@@ -7,11 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "data/crc32.h"
+#include "io/crc32.h"
 #include "data/dataset.h"
 #include "data_test_util.h"
 
 using namespace dl::data;
+using dl::io::crc32;
 namespace fs = std::filesystem;
 
 TEST_CASE("crc32 matches the standard check value and is incremental", "[data]") {

@@ -1,8 +1,8 @@
-#include "data/crc32.h"
+#include "io/crc32.h"
 
 #include <array>
 
-namespace dl::data {
+namespace dl::io {
 namespace {
 
 constexpr uint32_t kReflectedPolynomial = 0xEDB88320u;
@@ -28,4 +28,4 @@ uint32_t crc32(const void* bytes, size_t size, uint32_t crc) {
   return ~crc;
 }
 
-}  // namespace dl::data
+}  // namespace dl::io
