@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "agents/eval_tally.h"
 #include "envs/registry.h"
 #include "io/files.h"
 
@@ -269,18 +270,13 @@ EvalResult run_episodes(ActorCritic& policy, const envs::ObsNormalizer* obs_norm
   const int M = std::min(episodes, kMaxEvalEnvs);
   envs::VectorEnv vec([&](int i) { return factory(env, i); }, M, resolve_threads(num_threads));
   const auto& spec = vec.observation_spec();
-  std::vector<int> quota(M, episodes / M), done_count(M, 0);
-  for (int i = 0; i < episodes % M; ++i) ++quota[i];
-  std::vector<std::vector<double>> returns(M);
-  std::vector<std::vector<int>> lengths(M);
-  std::vector<std::vector<float>> lap_times(M), progress(M);
+  envs::EpisodeTally tally(M, episodes);
   auto host_obs = torch::empty(with_leading({M}, spec.shape), torch::TensorOptions().dtype(obs_dtype(spec)));
   auto actions = torch::empty({M, policy->action_dim()}, torch::kFloat32);
   vec.reset(seed);
   TransformerMemory memory = policy->initial_memory(M, device);
   std::vector<uint8_t> ended(M);
-  int remaining = episodes;
-  while (remaining > 0) {
+  while (tally.remaining() > 0) {
     std::memcpy(host_obs.data_ptr(), vec.obs(), host_obs.nbytes());
     if (obs_norm && spec.dtype == envs::DType::f32) obs_norm->normalize(host_obs.data_ptr<float>(), M);
     auto out = policy->act(host_obs.to(device), deterministic, &memory);
@@ -290,24 +286,9 @@ EvalResult run_episodes(ActorCritic& policy, const envs::ObsNormalizer* obs_norm
       for (int i = 0; i < M; ++i) ended[i] = vec.terminated()[i] || vec.truncated()[i];
       memory.forget(done_mask(ended, device));
     }
-    const auto& infos = vec.infos();
-    for (int i = 0; i < M; ++i) {
-      if (!infos[i].episode_done || done_count[i] >= quota[i]) continue;
-      ++done_count[i];
-      --remaining;
-      returns[i].push_back(infos[i].episode_return);
-      lengths[i].push_back(infos[i].episode_length);
-      lap_times[i].push_back(infos[i].episode_lap_time_s);
-      progress[i].push_back(infos[i].lap_progress);
-      result.laps_completed += infos[i].episode_lap_complete ? 1 : 0;
-    }
+    tally.record(vec.infos());
   }
-  for (int i = 0; i < M; ++i) {
-    result.returns.insert(result.returns.end(), returns[i].begin(), returns[i].end());
-    result.lengths.insert(result.lengths.end(), lengths[i].begin(), lengths[i].end());
-    result.lap_times_s.insert(result.lap_times_s.end(), lap_times[i].begin(), lap_times[i].end());
-    result.progress.insert(result.progress.end(), progress[i].begin(), progress[i].end());
-  }
+  fill_eval_result(tally, result);
   return result;
 }
 
