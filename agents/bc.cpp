@@ -45,7 +45,6 @@ namespace {
 // an infinite u, so targets stay this far inside.
 constexpr double kSquashEdge = 1e-3;
 // Evaluation episodes use seeds apart from training's, as the Session does.
-constexpr uint64_t kEvalSeedOffset = 1'000'003;
 
 struct Pairs {
   torch::Tensor obs;      // [M, obs...] host: normalized float32, or raw uint8

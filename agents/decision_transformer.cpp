@@ -25,7 +25,6 @@ constexpr int64_t kTokensPerStep = 3;
 constexpr int64_t kStateToken = 1;
 // States whose dataset std is below this are treated as constant (divided by 1, not by ~0).
 constexpr double kMinStateStd = 1e-6;
-constexpr uint64_t kEvalSeedOffset = 1'000'003;  // evaluation seeds apart from training's, as Session does
 
 bool finite_bounds(const envs::ActionSpec& spec) {
   if (spec.discrete || spec.box.low.empty() || spec.box.high.empty()) return false;

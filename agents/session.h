@@ -15,6 +15,13 @@
 
 namespace dl::agents {
 
+// The policy network for `env`'s spaces, built from a probe env. torch_threads >= 0 also sets LibTorch's
+// intra-op threads by set_torch_threads' rule (-1 leaves them).
+ActorCritic build_policy(const envs::EnvConfig& env, const NetConfig& net, const EnvFactory& factory,
+                         int torch_threads = -1);
+// An observation normalizer restored from its saved state ([count, mean..., var...]); null for none.
+std::unique_ptr<envs::ObsNormalizer> normalizer_from_state(const std::vector<double>& state, float clip);
+
 class Session {
  public:
   // rollout_capacity: most vector steps one collect may take.

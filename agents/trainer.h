@@ -59,6 +59,10 @@ bool resumes_from_latest(const std::string& algo);
 // keeping the last good checkpoint), bad devices, or unreadable checkpoints.
 TrainResult train(const TrainJob& job);
 
+// Evaluation episodes start from train.seed + kEvalSeedOffset (and `drivelab eval` from its --seed), apart
+// from every training seed, and the same every time, so evaluations along a run are comparable.
+inline constexpr uint64_t kEvalSeedOffset = 1'000'003;
+
 struct EvalOptions {
   int episodes = 10;
   std::string tracks = "test";

@@ -44,7 +44,6 @@ namespace dl::agents {
 
 namespace {
 
-constexpr uint64_t kEvalSeedOffset = 1'000'003;  // test-track evaluation seeds, as Session uses
 constexpr int64_t kEncodeBatch = 256;            // frames per VAE batch when encoding a dataset
 constexpr double kValidationFraction = 0.1;      // episodes held out for validation losses and images
 constexpr int kReconstructionColumns = 8;
