@@ -9,6 +9,7 @@
 //   optimizer      auto = RMSprop (alpha 0.99, eps 1e-5) as the paper's implementations use
 // Loop: collect a rollout -> advantages -> one step on policy + value + entropy loss -> log.
 #include "agents/session.h"
+#include "agents/algorithm.h"
 
 namespace dl::agents {
 
@@ -49,6 +50,17 @@ TrainResult train_a2c(const TrainJob& job) {
     session.end_update(update_clock.seconds());
   }
   return session.finish();
+}
+
+Algorithm a2c_algorithm() {
+  Algorithm a;
+  a.name = "a2c";
+  a.summary = "synchronous advantage actor-critic (n-step returns, RMSprop)";
+  a.train = train_a2c;
+  a.check = check_policy_net;
+  a.load_actor = load_policy_actor;
+  a.resume = Resume::from_latest;
+  return a;
 }
 
 }  // namespace dl::agents

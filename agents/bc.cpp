@@ -23,8 +23,10 @@
 #include <limits>
 #include <stdexcept>
 
+#include "agents/actor.h"
 #include "agents/checkpoint.h"
 #include "agents/session.h"
+#include "agents/algorithm.h"
 #include "data/augment.h"
 #include "data/collect.h"
 #include "data/curate.h"
@@ -36,8 +38,6 @@
 namespace fs = std::filesystem;
 
 namespace dl::agents {
-
-TrainResult train_ppo(const TrainJob& job);
 
 namespace {
 
@@ -150,22 +150,6 @@ void augment(torch::Tensor& obs, const AgentConfig& cfg, const data::DatasetSpec
   }
 }
 
-}  // namespace
-
-std::string init_checkpoint_path(const std::string& target) {
-  if (!fs::is_directory(target)) {
-    if (!fs::exists(target)) throw io::InputError("agent.init_from: " + target + ": no such run folder or checkpoint");
-    return target;
-  }
-  for (const char* name : {"best.pt", "latest.pt"}) {
-    const fs::path p = fs::path(target) / "checkpoints" / name;
-    if (fs::exists(p)) return p.string();
-  }
-  throw io::InputError("agent.init_from: " + target + ": the run folder has no checkpoints/best.pt or latest.pt");
-}
-
-namespace {
-
 void save_bc(const TrainJob& job, ActorCritic& policy, torch::optim::Optimizer& optimizer,
              const envs::ObsNormalizer* norm, int64_t step, double eval_return, bool has_eval) {
   if (job.run_dir.empty()) return;
@@ -246,8 +230,12 @@ double evaluate_on_test(ActorCritic& policy, const envs::ObsNormalizer* norm, co
   envs::EnvConfig test_env = job.env;
   test_env.tracks = "test";
   policy->eval();
-  const EvalResult r = run_episodes(policy, norm, test_env, job.env_factory, job.train.eval_episodes,
-                                    job.train.seed + kEvalSeedOffset, job.train.deterministic_eval, device,
+  const auto probe = env_factory_or_default(job.env_factory)(job.env, 0);
+  const std::shared_ptr<const envs::ObsNormalizer> frozen(norm, [](const envs::ObsNormalizer*) {});
+  const auto actor = make_policy_actor(job.agent.algo, job.env, probe->observation_spec(), probe->action_spec(),
+                                       policy, frozen, device);
+  const EvalResult r = run_episodes(*actor, test_env, job.env_factory, job.train.eval_episodes,
+                                    job.train.seed + kEvalSeedOffset, job.train.deterministic_eval,
                                     job.train.num_threads);
   policy->train();
   double mean = 0;
@@ -455,80 +443,30 @@ TrainResult train_dagger(const TrainJob& job) {
   return result;
 }
 
-TrainResult train_ppo_from_init(const TrainJob& job) {
-  if (job.resume) return train_ppo(job);  // the BC weights are in the run's own checkpoints already
-  if (job.run_dir.empty()) throw io::InputError("agent.init_from: the job needs a run folder");
-  const std::string source = init_checkpoint_path(job.agent.init_from);
-  const CheckpointData init = read_checkpoint_data(source);
-  const AgentConfig& cfg = job.agent;
+Algorithm bc_algorithm() {
+  Algorithm a;
+  a.name = "bc";
+  a.summary = "behaviour cloning from a dataset (agent.data), validation split, augmentation";
+  a.train = train_bc;
+  a.check = [](const TrainJob& job, const envs::Env& probe) {
+    check_policy_net(job, probe);
+    check_dataset(job, probe, 2);
+  };
+  a.load_actor = load_policy_actor;
+  return a;
+}
 
-  Session session(job, "ppo", cfg.num_steps);
-  // Weights and normalizer go in before start(), which resets the envs and normalizes their first
-  // observations.
-  try {
-    load_checkpoint_state(source, session.policy, nullptr, /*restore_rng=*/false);
-  } catch (const std::exception& e) {
-    throw io::InputError("agent.init_from: " + std::string(e.what()) +
-                             " (agent.net must match the network of the run it starts from)");
-  }
-  session.policy->to(session.device);
-  if (auto* n = session.rollout->obs_normalizer(); n && !init.obs_norm.empty()) n->load_state(init.obs_norm);
-
-  // The critic's own parameters: everything outside the actor's body and heads. With pixels the CNN is
-  // shared, and stays frozen with the actor.
-  std::vector<torch::Tensor> critic;
-  for (const auto& item : session.policy->named_parameters())
-    if (item.key().rfind("critic", 0) == 0) critic.push_back(item.value());
-  session.start(std::make_unique<torch::optim::Adam>(critic, torch::optim::AdamOptions(cfg.learning_rate).eps(1e-5)));
-
-  const int64_t batch_size = static_cast<int64_t>(cfg.num_steps) * job.train.num_envs;
-  const int64_t minibatch = std::max<int64_t>(1, batch_size / cfg.num_minibatches);
-  for (int k = 0; k < cfg.value_warmup && !session.done(); ++k) {
-    Stopwatch clock;
-    session.collect(cfg.num_steps);
-    auto& s = session.rollout->storage();
-    const auto returns = (compute_gae(s.rewards, s.values, s.dones, s.last_value, cfg.gamma, cfg.gae_lambda)
-                              .to(session.device) + s.values).flatten(0, 1);
-    const auto obs = s.obs.flatten(0, 1);
-    double loss_sum = 0;
-    int64_t batches = 0;
-    for (int epoch = 0; epoch < cfg.update_epochs; ++epoch) {
-      const auto order = torch::randperm(batch_size, torch::TensorOptions().dtype(torch::kLong).device(session.device));
-      for (int64_t start = 0; start + minibatch <= batch_size; start += minibatch) {
-        const auto mb = order.slice(0, start, start + minibatch);
-        const auto loss = 0.5 * (session.policy->value(obs.index_select(0, mb)) - returns.index_select(0, mb)).pow(2).mean();
-        session.optimizer->zero_grad();
-        loss.backward();
-        if (cfg.max_grad_norm > 0) torch::nn::utils::clip_grad_norm_(critic, cfg.max_grad_norm);
-        session.optimizer->step();
-        loss_sum += loss.item<double>();
-        ++batches;
-      }
-    }
-    session.scalar("losses/value_warmup", loss_sum / std::max<int64_t>(1, batches));
-    ++session.update;
-    session.end_update(clock.seconds());
-  }
-
-  // Hand over to PPO as a resume: the checkpoint holds the BC actor, the warmed-up critic, the
-  // normalizers, the step counters and a fresh optimizer over every parameter.
-  // Made as PPO makes its own (one flat parameter tensor, see session.h), so the resume loads it.
-  const auto fresh = session.make_optimizer("adam", /*adam_eps=*/1e-5);
-  CheckpointData d;
-  d.env = job.env;
-  d.agent = job.agent;
-  d.train = job.train;
-  d.resolved_config = job.resolved_config;
-  d.global_step = session.global_step;
-  d.update = session.update;
-  d.algo = "ppo";
-  if (auto* n = session.rollout->obs_normalizer()) d.obs_norm = n->state();
-  if (auto* r = session.rollout->reward_scaler()) d.reward_scaler = r->state();
-  fs::create_directories(fs::path(job.run_dir) / "checkpoints");
-  save_checkpoint((fs::path(job.run_dir) / "checkpoints" / "latest.pt").string(), session.policy, fresh.get(), d);
-  TrainJob ppo_job = job;
-  ppo_job.resume = true;
-  return train_ppo(ppo_job);
+Algorithm dagger_algorithm() {
+  Algorithm a;
+  a.name = "dagger";
+  a.summary = "DAgger: BC, then rounds of the learner's own states labelled by the scripted expert";
+  a.train = train_dagger;
+  a.check = [](const TrainJob& job, const envs::Env& probe) {
+    check_policy_net(job, probe);
+    check_dataset(job, probe, 2);
+  };
+  a.load_actor = load_policy_actor;
+  return a;
 }
 
 }  // namespace dl::agents

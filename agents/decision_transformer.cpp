@@ -9,6 +9,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "agents/algorithm.h"
 #include "agents/checkpoint.h"
 #include "agents/rollout.h"
 #include "envs/vector_env.h"
@@ -257,44 +258,52 @@ void DTActor::observe(int i, float reward, bool episode_ended) {
   ++hist_[i].t;
 }
 
-EvalResult run_dt_episodes(DecisionTransformer& model, const DTRuntime& runtime, const envs::EnvConfig& env,
-                           const EnvFactoryFn& factory_in, int episodes, uint64_t seed, torch::Device device,
-                           int num_threads) {
-  EvalResult result;
-  if (episodes <= 0) return result;
-  torch::InferenceMode inference;
-  model->eval();
-  const EnvFactory factory = env_factory_or_default(factory_in);
-  const int n = std::min(episodes, kMaxEvalEnvs);
-  envs::VectorEnv vec([&](int i) { return factory(env, i); }, n, num_threads > 0 ? num_threads : n);
-  if (vec.observation_spec().dtype != envs::DType::f32 || vec.observation_spec().size() != model->state_dim())
-    throw std::runtime_error("decision transformer: the env's observations do not match the model's states");
-  DTActor actor(model, runtime, n, vec.action_spec().dim(), device);
-  std::vector<int> quota(n, episodes / n), done(n, 0);
-  for (int i = 0; i < episodes % n; ++i) ++quota[i];
-  auto actions = torch::zeros({n, static_cast<int64_t>(vec.action_spec().dim())});
-  vec.reset(seed);
-  int remaining = episodes;
-  while (remaining > 0) {
-    actions.copy_(actor.act(static_cast<const float*>(vec.obs())));
-    vec.step(actions.data_ptr<float>());
-    const float* rewards = vec.rewards();
-    const auto& infos = vec.infos();
-    for (int i = 0; i < n; ++i) {
-      actor.observe(i, rewards[i], infos[i].episode_done);
-      if (!infos[i].episode_done) continue;
-      if (done[i] >= quota[i]) continue;
-      ++done[i];
-      --remaining;
-      result.returns.push_back(infos[i].episode_return);
-      result.lengths.push_back(infos[i].episode_length);
-      result.lap_times_s.push_back(infos[i].episode_lap_time_s);
-      result.progress.push_back(infos[i].lap_progress);
-      result.laps_completed += infos[i].episode_lap_complete ? 1 : 0;
-    }
+namespace {
+
+// The Decision Transformer as an Actor: one DTActor context per env, conditioned on the runtime's target
+// return; deterministic always (it predicts actions, it does not sample them).
+class DecisionTransformerActor final : public Actor {
+ public:
+  DecisionTransformerActor(DecisionTransformer model, DTRuntime runtime, const envs::EnvConfig& env,
+                           const envs::ActionSpec& action_spec, torch::Device device)
+      : model_(std::move(model)), runtime_(std::move(runtime)), env_(env), action_spec_(action_spec), device_(device) {}
+  const std::string& algo() const override { return algo_; }
+  const envs::EnvConfig& env_config() const override { return env_; }
+  void check_spaces(const envs::Spec& observation, const envs::ActionSpec& action) const override {
+    if (observation.dtype != envs::DType::f32 || observation.size() != model_->state_dim())
+      throw io::InputError("the env's observations do not match the decision transformer's states (" +
+                           std::to_string(model_->state_dim()) + " floats)");
+    if (action.discrete != action_spec_.discrete || action.dim() != action_spec_.dim())
+      throw io::InputError("the env's action set differs from the decision transformer's");
   }
-  model->train();
-  return result;
+  void reset(int n) override {
+    n_ = n;
+    actor_ = std::make_unique<DTActor>(model_, runtime_, n, action_spec_.dim(), device_);
+  }
+  torch::Tensor act(const torch::Tensor& obs, bool) override {
+    const torch::Tensor host = obs.contiguous();
+    return actor_->act(host.data_ptr<float>());
+  }
+  void observe(const float* rewards, const uint8_t* episode_ended) override {
+    for (int i = 0; i < n_; ++i) actor_->observe(i, rewards[i], episode_ended[i] != 0);
+  }
+
+ private:
+  std::string algo_ = "decision_transformer";
+  DecisionTransformer model_;
+  DTRuntime runtime_;
+  envs::EnvConfig env_;
+  envs::ActionSpec action_spec_;
+  torch::Device device_;
+  int n_ = 0;
+  std::unique_ptr<DTActor> actor_;
+};
+
+}  // namespace
+
+std::unique_ptr<Actor> make_dt_actor(DecisionTransformer model, DTRuntime runtime, const envs::EnvConfig& env,
+                                     const envs::ActionSpec& action_spec, torch::Device device) {
+  return std::make_unique<DecisionTransformerActor>(std::move(model), std::move(runtime), env, action_spec, device);
 }
 
 // ---- checkpoints ------------------------------------------------------------------------------------------
@@ -511,8 +520,12 @@ TrainResult train_decision_transformer(const TrainJob& job) {
       loss_count = 0;
     }
     if (job.train.eval_episodes > 0 && (crossed(job.train.eval_every, step) || last)) {
-      const EvalResult r = run_dt_episodes(model, runtime, test_env, job.env_factory, job.train.eval_episodes,
-                                           job.train.seed + kEvalSeedOffset, device, job.train.num_threads);
+      model->eval();
+      const auto actor = make_dt_actor(model, runtime, job.env, spec.action, device);
+      const EvalResult r = run_episodes(*actor, test_env, job.env_factory, job.train.eval_episodes,
+                                        job.train.seed + kEvalSeedOffset, /*deterministic=*/true,
+                                        job.train.num_threads);
+      model->train();
       double mean = 0;
       for (double x : r.returns) mean += x;
       mean /= static_cast<double>(std::max<size_t>(1, r.returns.size()));
@@ -533,6 +546,27 @@ TrainResult train_decision_transformer(const TrainJob& job) {
   result.steps = steps;
   result.wall_s = wall.seconds();
   return result;
+}
+
+Algorithm decision_transformer_algorithm() {
+  Algorithm a;
+  a.name = "decision_transformer";
+  a.summary = "Decision Transformer: return-conditioned sequence model trained on a dataset (agent.data)";
+  a.train = train_decision_transformer;
+  a.check = [](const TrainJob& job, const envs::Env& probe) {
+    if (job.agent.d_model % job.agent.n_heads != 0)
+      throw io::InputError("agent.n_heads: " + std::to_string(job.agent.n_heads) + " does not divide agent.d_model " +
+                           std::to_string(job.agent.d_model));
+    check_dataset(job, probe, 1);
+  };
+  a.load_actor = [](const std::string& path, torch::Device device, const EnvFactoryFn& factory) {
+    DTCheckpoint dt = read_dt_checkpoint(path);
+    dt.model->to(device);
+    dt.model->eval();
+    const auto probe = env_factory_or_default(factory)(dt.env, 0);
+    return make_dt_actor(dt.model, dt.runtime, dt.env, probe->action_spec(), device);
+  };
+  return a;
 }
 
 }  // namespace dl::agents

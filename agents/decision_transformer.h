@@ -31,6 +31,7 @@
 
 #include <torch/torch.h>
 
+#include "agents/actor.h"
 #include "agents/trainer.h"
 #include "agents/transformer.h"
 #include "data/dataset.h"
@@ -138,10 +139,10 @@ class DTActor {
   std::vector<History> hist_;
 };
 
-// Runs `episodes` episodes on envs built from `env` with the DT conditioned on runtime.target_return.
-EvalResult run_dt_episodes(DecisionTransformer& model, const DTRuntime& runtime, const envs::EnvConfig& env,
-                           const EnvFactoryFn& factory, int episodes, uint64_t seed, torch::Device device,
-                           int num_threads);
+// The DT as an Actor (agents/actor.h) for `env`, whose action spec is `action_spec`. The model should be in
+// eval mode.
+std::unique_ptr<Actor> make_dt_actor(DecisionTransformer model, DTRuntime runtime, const envs::EnvConfig& env,
+                                     const envs::ActionSpec& action_spec, torch::Device device);
 
 // Checkpoint: weights, options, runtime statistics, the run's configs as text (checkpoint.h), written
 // atomically.

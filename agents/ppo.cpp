@@ -21,6 +21,7 @@
 #include <stdexcept>
 
 #include "agents/session.h"
+#include "agents/algorithm.h"
 
 namespace dl::agents {
 
@@ -225,6 +226,24 @@ TrainResult train_ppo(const TrainJob& job) {
     session.end_update(update_clock.seconds());
   }
   return session.finish();
+}
+
+TrainResult train_ppo_from_init(const TrainJob& job);             // agents/ppo_init.cpp
+void check_init_from(const TrainJob& job, const envs::Env& probe);  // agents/ppo_init.cpp
+
+Algorithm ppo_algorithm() {
+  Algorithm a;
+  a.name = "ppo";
+  a.summary = "PPO (clipped surrogate, GAE); MLP, CNN, GTrXL or MoE policies; agent.init_from starts from another run";
+  a.train = [](const TrainJob& job) { return job.agent.init_from.empty() ? train_ppo(job) : train_ppo_from_init(job); };
+  a.check = [](const TrainJob& job, const envs::Env& probe) {
+    check_policy_net(job, probe);
+    if (!job.agent.init_from.empty()) check_init_from(job, probe);
+  };
+  a.load_actor = load_policy_actor;
+  a.resume = Resume::from_latest;
+  a.recurrent_policies = true;
+  return a;
 }
 
 }  // namespace dl::agents

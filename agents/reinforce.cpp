@@ -10,6 +10,7 @@
 // vf_coef, max_grad_norm, anneal_lr, learning_rate; optimizer auto = Adam. num_steps, gae_lambda and the
 // PPO fields are not used.
 #include "agents/session.h"
+#include "agents/algorithm.h"
 
 namespace dl::agents {
 
@@ -58,6 +59,17 @@ TrainResult train_reinforce(const TrainJob& job) {
     session.end_update(update_clock.seconds());
   }
   return session.finish();
+}
+
+Algorithm reinforce_algorithm() {
+  Algorithm a;
+  a.name = "reinforce";
+  a.summary = "REINFORCE with a learned baseline, one full episode per env per update";
+  a.train = train_reinforce;
+  a.check = check_policy_net;
+  a.load_actor = load_policy_actor;
+  a.resume = Resume::from_latest;
+  return a;
 }
 
 }  // namespace dl::agents

@@ -260,36 +260,4 @@ int64_t Rollout::collect(int64_t steps, bool first_episode_only) {
   return t * N;
 }
 
-EvalResult run_episodes(ActorCritic& policy, const envs::ObsNormalizer* obs_norm,
-                        const envs::EnvConfig& env, const EnvFactory& factory_in, int episodes,
-                        uint64_t seed, bool deterministic, torch::Device device, int num_threads) {
-  EvalResult result;
-  if (episodes <= 0) return result;
-  torch::InferenceMode inference;
-  EnvFactory factory = env_factory_or_default(factory_in);
-  const int M = std::min(episodes, kMaxEvalEnvs);
-  envs::VectorEnv vec([&](int i) { return factory(env, i); }, M, resolve_threads(num_threads));
-  const auto& spec = vec.observation_spec();
-  envs::EpisodeTally tally(M, episodes);
-  auto host_obs = torch::empty(with_leading({M}, spec.shape), torch::TensorOptions().dtype(obs_dtype(spec)));
-  auto actions = torch::empty({M, policy->action_dim()}, torch::kFloat32);
-  vec.reset(seed);
-  TransformerMemory memory = policy->initial_memory(M, device);
-  std::vector<uint8_t> ended(M);
-  while (tally.remaining() > 0) {
-    std::memcpy(host_obs.data_ptr(), vec.obs(), host_obs.nbytes());
-    if (obs_norm && spec.dtype == envs::DType::f32) obs_norm->normalize(host_obs.data_ptr<float>(), M);
-    auto out = policy->act(host_obs.to(device), deterministic, &memory);
-    actions.copy_(out.env_action);
-    vec.step(actions.data_ptr<float>());
-    if (memory.defined()) {
-      for (int i = 0; i < M; ++i) ended[i] = vec.terminated()[i] || vec.truncated()[i];
-      memory.forget(done_mask(ended, device));
-    }
-    tally.record(vec.infos());
-  }
-  fill_eval_result(tally, result);
-  return result;
-}
-
 }  // namespace dl::agents

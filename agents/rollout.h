@@ -124,13 +124,6 @@ class Rollout {
   double env_s_ = 0, inference_s_ = 0;
 };
 
-// Runs `episodes` episodes of `policy` on envs built from `env` (normally the test tracks), observations
-// normalized with the frozen `obs_norm` (may be null). Episodes are spread over up to 16 envs with fixed
-// per-env quotas, so the result does not depend on which env finishes first.
-EvalResult run_episodes(ActorCritic& policy, const envs::ObsNormalizer* obs_norm,
-                        const envs::EnvConfig& env, const EnvFactory& factory, int episodes,
-                        uint64_t seed, bool deterministic, torch::Device device, int num_threads);
-
 // What PPO's update computes for every step of the last rollout before any gradient step (sequences and
 // their stored memories for recurrent policies), as [T, N] log-probs, entropies and values. Defined in
 // agents/ppo.cpp; the tests compare it with the rollout's own log-probs and values.

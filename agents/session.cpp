@@ -1,6 +1,8 @@
 // drivelab/agents: the Session every gradient-based algorithm shares (session.h).
 #include "agents/session.h"
 
+#include "agents/actor.h"
+
 #include <cmath>
 #include <filesystem>
 #include <stdexcept>
@@ -193,9 +195,12 @@ void Session::evaluate_now() {
   envs::EnvConfig env = job.env;
   env.tracks = "test";
   policy->eval();
-  EvalResult r = run_episodes(policy, rollout->obs_normalizer(), env, job.env_factory,
-                              job.train.eval_episodes, job.train.seed + kEvalSeedOffset,
-                              job.train.deterministic_eval, device, job.train.num_threads);
+  // The live normalizer, frozen while the episodes run (the actor only reads it).
+  const std::shared_ptr<const envs::ObsNormalizer> obs_norm(rollout->obs_normalizer(), [](const envs::ObsNormalizer*) {});
+  const auto actor = make_policy_actor(algo, job.env, rollout->observation_spec(), rollout->action_spec(), policy,
+                                       obs_norm, device);
+  EvalResult r = run_episodes(*actor, env, job.env_factory, job.train.eval_episodes,
+                              job.train.seed + kEvalSeedOffset, job.train.deterministic_eval, job.train.num_threads);
   policy->train();
   double mean = 0;
   for (double x : r.returns) mean += x;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "agents/algorithm.h"
 #include "agents/checkpoint.h"
 #include "agents/rollout.h"
 #include "agents/trainer.h"
@@ -353,6 +354,16 @@ TrainResult train_track_gan(const TrainJob& job) {
   result.steps = step;
   result.wall_s = wall.seconds();
   return result;
+}
+
+Algorithm track_gan_algorithm() {
+  Algorithm a;
+  a.name = "track_gan";
+  a.summary = "WGAN-GP over track shapes: a generator of new tracks (env.track_source: generator); it does not drive";
+  a.train = train_track_gan;
+  a.resume = Resume::from_latest;
+  a.curve = LearningCurve::gan_losses;
+  return a;
 }
 
 }  // namespace dl::agents

@@ -47,15 +47,12 @@ struct TrainResult {
   double wall_s = 0;
 };
 
-// Checks what can be checked before a run folder is made: the device, the env (track and generator files),
-// the policy network against the env's spaces, datasets (agent.data) and agent.init_from. Throws io::InputError
-// with the config key first ("agent.data: ...").
+// Checks what can be checked before a run folder is made: the device, the algorithm name, the env (track and
+// generator files), then the algorithm's own checks (the policy network against the env's spaces, datasets
+// (agent.data), agent.init_from). Throws io::InputError with the config key first ("agent.data: ...").
 void check_train_job(const TrainJob& job);
 
-// Whether `algo` continues from checkpoints/latest.pt on --resume (the others restart, or keep stage files).
-bool resumes_from_latest(const std::string& algo);
-
-// Dispatches on job.agent.algo. Throws std::runtime_error with a clear message on NaN/inf losses (after
+// Runs job.agent.algo's train function from the algorithm table (agents/algorithm.h). Throws std::runtime_error with a clear message on NaN/inf losses (after
 // keeping the last good checkpoint), bad devices, or unreadable checkpoints.
 TrainResult train(const TrainJob& job);
 
@@ -74,8 +71,7 @@ struct EvalOptions {
 };
 // Evaluation runs at most this many envs at once; env i of an evaluation of `episodes` episodes runs
 // episodes / M of them (M = min(episodes, kMaxEvalEnvs); the first episodes % M envs one more), and the
-// results list env 0's episodes first, then env 1's, ... (PPO-family checkpoints; the DT loop lists them
-// as they end).
+// results list env 0's episodes first, then env 1's, ...
 inline constexpr int kMaxEvalEnvs = 16;
 
 struct EvalResult {
@@ -86,7 +82,8 @@ struct EvalResult {
   std::vector<float> lap_times_s;  // time of the first completed lap, -1 for none
   std::vector<float> progress;     // fraction of the lap's tiles visited when the episode ended (1 = lap)
 };
-// Loads a checkpoint (its env and agent config come from inside it) and runs episodes.
+// Loads a run folder or checkpoint as an Actor (agents/algorithm.h: load_actor; its env comes from inside it,
+// or env_override) and runs episodes with run_episodes (agents/actor.h).
 EvalResult evaluate(const std::string& checkpoint_path, const EvalOptions& options,
                     const envs::EnvConfig* env_override = nullptr);
 

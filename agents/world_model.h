@@ -142,9 +142,4 @@ struct ControllerFile {
 void save_controller(const std::string& path, const ControllerFile& controller);
 ControllerFile load_controller(const std::string& path);
 
-// `drivelab eval RUN` of a world-model run: the controller of RUN/world_model/ (with its VAE and MDN-RNN)
-// for options.episodes episodes, one per env, env i reset with options.seed + i on options.tracks tracks.
-// options.deterministic does not apply (the controller is deterministic). Throws naming a missing or bad file.
-EvalResult evaluate_world_model(const std::string& run_dir, const envs::EnvConfig& env, const EvalOptions& options);
-
 }  // namespace dl::agents

@@ -25,6 +25,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "agents/algorithm.h"
+#include "agents/checkpoint.h"
 #include "agents/cmaes.h"
 #include "agents/rollout.h"
 #include "agents/trainer.h"
@@ -626,39 +628,104 @@ void check_mdnrnn(const MDNRNN& rnn, const WorldModelConfig& c, int action_dim, 
                              std::to_string(c.mdn_components) + " and " + std::to_string(action_dim) + redo_hint(path));
 }
 
-}  // namespace
+// The world model as an Actor: each frame through the VAE's mean code, the controller on [z, h], and the
+// MDN-RNN advanced by (z, action) so h carries the past; an env's LSTM state is cleared when its episode
+// ends. Deterministic always (the controller is a fixed linear map).
+class WorldModelActor final : public Actor {
+ public:
+  WorldModelActor(const envs::EnvConfig& env, ConvVAE vae, MDNRNN rnn, ControllerFile controller,
+                  const envs::ActionSpec& action_spec, torch::Device device)
+      : env_(env), vae_(std::move(vae)), rnn_(std::move(rnn)), controller_(std::move(controller)),
+        action_spec_(action_spec), device_(device) {
+    low_ = torch::tensor(action_spec_.box.low).to(device_);
+    high_ = torch::tensor(action_spec_.box.high).to(device_);
+  }
+  const std::string& algo() const override { return algo_; }
+  const envs::EnvConfig& env_config() const override { return env_; }
+  void check_spaces(const envs::Spec& observation, const envs::ActionSpec& action) const override {
+    const std::vector<int64_t> frame{kWorldModelImageSize, kWorldModelImageSize, 3};
+    if (observation.dtype != envs::DType::u8 || observation.shape != frame)
+      throw io::InputError("the world model sees 64x64 RGB frames; the env's observations are not those");
+    if (action.discrete || action.dim() != controller_.action_dim)
+      throw io::InputError("the env has " + std::to_string(action.dim()) + " actions, the world model's controller " +
+                           std::to_string(controller_.action_dim));
+  }
+  void reset(int n) override {
+    n_ = n;
+    state_ = rnn_->initial_state(n, device_);
+    params_ = controller_.params.to(device_).unsqueeze(0).expand({n, controller_.params.size(0)}).contiguous();
+  }
+  torch::Tensor act(const torch::Tensor& obs, bool) override {
+    torch::NoGradGuard no_grad;
+    const auto z = vae_->encode(obs.to(device_)).mu;
+    const auto inputs = controller_.hidden > 0 ? torch::cat({z, std::get<0>(state_).squeeze(0)}, 1) : z;
+    const auto actions = controller_actions(params_, inputs, low_, high_);
+    state_ = rnn_->forward(z.unsqueeze(1), actions.unsqueeze(1), state_).state;
+    return actions.to(torch::kCPU).contiguous();
+  }
+  void observe(const float*, const uint8_t* episode_ended) override {
+    auto keep = torch::ones({1, n_, 1});
+    for (int i = 0; i < n_; ++i)
+      if (episode_ended[i]) keep[0][i][0] = 0;  // the next episode starts with a fresh memory
+    keep = keep.to(device_);
+    state_ = {std::get<0>(state_) * keep, std::get<1>(state_) * keep};
+  }
 
-EvalResult evaluate_world_model(const std::string& run_dir, const envs::EnvConfig& env_in, const EvalOptions& options) {
-  const StagePaths paths(run_dir);
-  ConvVAE vae = load_vae(paths.vae);
-  MDNRNN rnn = load_mdnrnn(paths.mdnrnn);
-  const ControllerFile controller = load_controller(paths.controller);
+ private:
+  std::string algo_ = "world_model";
+  envs::EnvConfig env_;
+  ConvVAE vae_;
+  MDNRNN rnn_;
+  ControllerFile controller_;
+  envs::ActionSpec action_spec_;
+  torch::Device device_;
+  torch::Tensor low_, high_, params_;
+  MDNRNN::Impl::State state_;
+  int n_ = 0;
+};
+
+// RUN/checkpoints/latest.pt of a world-model run: the algorithm, the run's configs and the names of its
+// stage files (kept in RUN/world_model/, beside the checkpoints folder), so the run loads as an Actor
+// through the same resolver as every other algorithm.
+constexpr int64_t kManifestVersion = 1;
+
+void write_manifest(const TrainJob& job) {
+  fs::create_directories(fs::path(job.run_dir) / "checkpoints");
+  torch::serialize::OutputArchive a;
+  a.write("algo", c10::IValue(std::string("world_model")));
+  a.write("manifest_version", c10::IValue(kManifestVersion));
+  a.write("config_text", c10::IValue(configs_to_text(job.env, job.agent, job.train)));
+  a.write("stage_dir", c10::IValue(std::string("../world_model")));
+  save_archive(a, (fs::path(job.run_dir) / "checkpoints" / "latest.pt").string());
+}
+
+std::unique_ptr<Actor> load_world_model_actor(const std::string& path, torch::Device device,
+                                              const EnvFactoryFn& factory) {
+  torch::serialize::InputArchive a;
+  load_archive(path, a);
+  c10::IValue config_text, stage_dir;
+  if (!a.try_read("config_text", config_text) || !config_text.isString() || !a.try_read("stage_dir", stage_dir) ||
+      !stage_dir.isString())
+    throw CheckpointError(path + ": not a world-model checkpoint (no config_text or stage_dir entry)");
+  envs::EnvConfig env;
+  AgentConfig agent;
+  TrainConfig train;
+  configs_from_text(config_text.toStringRef(), env, agent, train);
+  const fs::path dir = fs::path(path).parent_path() / stage_dir.toStringRef();
+  ConvVAE vae = load_vae((dir / "vae.pt").string());
+  MDNRNN rnn = load_mdnrnn((dir / "mdnrnn.pt").string());
+  ControllerFile controller = load_controller((dir / "controller.pt").string());
   if (controller.z_dim != vae->options().z_dim || (controller.hidden > 0 && controller.hidden != rnn->options().hidden))
-    throw std::runtime_error(paths.controller + ": does not fit " + paths.vae + " and " + paths.mdnrnn);
-  const torch::Device device = resolve_device(options.device);
-  torch::set_num_threads(1);  // as stage_controller
+    throw CheckpointError((dir / "controller.pt").string() + ": does not fit the VAE and MDN-RNN beside it");
   vae->to(device);
   rnn->to(device);
   vae->eval();
   rnn->eval();
-  envs::EnvConfig env = env_in;
-  env.tracks = options.tracks;
-  const auto factory = env_factory_or_default(options.env_factory);
-  const int n = options.episodes;
-  EvalResult result;
-  if (n <= 0) return result;
-  envs::VectorEnv vec([&](int i) { return factory(env, i); }, n,
-                      std::min(n, options.num_threads > 0 ? options.num_threads
-                                                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))));
-  if (vec.action_spec().dim() != controller.action_dim)
-    throw std::runtime_error(paths.controller + ": " + std::to_string(controller.action_dim) + " actions, the env has " +
-                             std::to_string(vec.action_spec().dim()));
-  Agent agent{vae, rnn, controller.hidden > 0, torch::tensor(vec.action_spec().box.low).to(device),
-              torch::tensor(vec.action_spec().box.high).to(device), device};
-  const auto params = controller.params.unsqueeze(0).expand({n, controller.params.size(0)}).contiguous();
-  result.returns = run_episodes(agent, vec, params, options.seed, &result.laps_completed, nullptr, &result.lengths);
-  return result;
+  const auto probe = env_factory_or_default(factory)(env, 0);
+  return std::make_unique<WorldModelActor>(env, vae, rnn, std::move(controller), probe->action_spec(), device);
 }
+
+}  // namespace
 
 TrainResult train_world_model(const TrainJob& job) {
   Clock wall;
@@ -740,9 +807,20 @@ TrainResult train_world_model(const TrainJob& job) {
     }
     result.final_eval_return = result.best_eval_return = e.mean;
   }
+  write_manifest(job);
   result.steps = metrics.step();
   result.wall_s = wall.seconds();
   return result;
+}
+
+Algorithm world_model_algorithm() {
+  Algorithm a;
+  a.name = "world_model";
+  a.summary = "World Models: VAE + MDN-RNN + a CMA-ES controller, trained in stages on pixels";
+  a.train = train_world_model;
+  a.load_actor = load_world_model_actor;
+  a.resume = Resume::by_stages;
+  return a;
 }
 
 }  // namespace dl::agents

@@ -1,7 +1,6 @@
-// drivelab/app: a trained policy as a driver for the viewer and for videos. Loads a checkpoint through
-// agents/checkpoint.h (the env config, the network, the observation normalizer) and acts on single
-// observations: the mean action, plus the critic's value estimate in return units. Decision Transformer
-// checkpoints (agent.algo decision_transformer) drive too, conditioned on their stored target return.
+// drivelab/app: a trained agent as a driver for the viewer, `collect --policy RUN` and videos: any run or
+// checkpoint loaded through the algorithm table (agents/algorithm.h) as an Actor for one env, acting on
+// single observations (deterministic), plus the critic's value estimate in return units where there is one.
 #pragma once
 #include <functional>
 #include <memory>
@@ -13,12 +12,9 @@
 
 namespace dl::app {
 
-// A run folder means its checkpoints/best.pt, else latest.pt; a file means itself. Throws ConfigError.
-std::string find_checkpoint(const std::string& run_or_checkpoint);
-
 class AgentDriver {
  public:
-  // Throws ConfigError for a missing or unreadable checkpoint.
+  // Throws agents::CheckpointError (exit code 2) for a missing, unreadable or non-driving checkpoint.
   explicit AgentDriver(const std::string& run_or_checkpoint, const std::string& device = "cpu");
   ~AgentDriver();
   AgentDriver(const AgentDriver&) = delete;
@@ -34,14 +30,15 @@ class AgentDriver {
 
   // Writes the env action for one observation (laid out as the env's observation spec) and returns the
   // value estimate. Deterministic: the distribution's mode.
-  // A policy with memory (net.policy gtrxl) carries it from step to step; new_episode() clears it.
+  // An actor with memory (a recurrent policy, a Decision Transformer, a world model) carries it from step to
+  // step; new_episode() clears it.
   std::optional<float> act(const void* obs, float* action);
   void new_episode();
   video::DriverFn driver();
   // new_episode as a callback for HeadlessOptions / WindowOptions::on_episode_start.
   std::function<void()> episode_start_hook();
-  // A Decision Transformer checkpoint conditions on the return still to go: it needs each step's reward
-  // (HeadlessOptions / WindowOptions::on_reward). Other policies ignore it.
+  // Each step's reward (HeadlessOptions / WindowOptions::on_reward): a Decision Transformer conditions on the
+  // return still to go. Other actors ignore it.
   void observe_reward(float reward);
   std::function<void(float)> reward_hook();
 

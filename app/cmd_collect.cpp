@@ -10,14 +10,12 @@
 
 #include <torch/torch.h>
 
-#include "agents/checkpoint.h"
-#include "agents/policy.h"
-#include "agents/rollout.h"
+#include "agents/algorithm.h"
+#include "app/agent_driver.h"
 #include "app/config.h"
 #include "app/data_commands.h"
 #include "app/env_overrides.h"
 #include "data/collect.h"
-#include "envs/normalize.h"
 #include "envs/registry.h"
 
 namespace fs = std::filesystem;
@@ -41,63 +39,19 @@ struct CollectArgs {
   bool progress = true;
 };
 
-std::string checkpoint_of(const std::string& target) {
-  if (!fs::is_directory(target)) return target;
-  for (const char* name : {"best.pt", "latest.pt"}) {
-    const fs::path p = fs::path(target) / "checkpoints" / name;
-    if (fs::exists(p)) return p.string();
-  }
-  throw ConfigError(target + ": the run folder has no checkpoint (checkpoints/best.pt or latest.pt)");
-}
-
-// A trained policy from a checkpoint: observations normalized with the run's frozen statistics, the mean
-// action (deterministic), as `drivelab eval` runs it.
+// A trained agent of any algorithm that drives (app/agent_driver.h): deterministic, as `drivelab eval` runs it.
 class CheckpointPolicy : public data::CollectPolicy {
  public:
-  CheckpointPolicy(const std::string& checkpoint, const envs::Env& env, const std::string& device_name)
-      : name_(checkpoint), device_(agents::resolve_device(device_name)) {
-    agents::set_inference_threads();  // one env, one observation at a time (agents/rollout.h)
-    const agents::CheckpointData data = agents::read_checkpoint_data(checkpoint);
-    obs_spec_ = env.observation_spec();
-    policy_ = agents::ActorCritic(obs_spec_, env.action_spec(), data.agent.net);
-    agents::load_checkpoint_state(checkpoint, policy_, nullptr, /*restore_rng=*/false);
-    policy_->to(device_);
-    policy_->eval();
-    if (!data.obs_norm.empty()) {
-      norm_ = std::make_unique<envs::ObsNormalizer>(static_cast<int>((data.obs_norm.size() - 1) / 2),
-                                                    data.agent.clip_obs);
-      norm_->load_state(data.obs_norm);
-    }
-    action_dim_ = env.action_spec().dim();
-    memory_ = policy_->initial_memory(1, device_);
-  }
+  CheckpointPolicy(const std::string& checkpoint, const std::string& device) : name_(checkpoint), agent_(checkpoint, device) {}
   std::string name() const override { return name_; }
-  void begin_episode(uint64_t) override { memory_ = policy_->initial_memory(1, device_); }
-  void act(const void* obs, const sim::World*, float* action) override {
-    torch::NoGradGuard no_grad;
-    std::vector<int64_t> shape = {1};
-    shape.insert(shape.end(), obs_spec_.shape.begin(), obs_spec_.shape.end());
-    torch::Tensor input;
-    if (obs_spec_.dtype == envs::DType::u8) {
-      input = torch::from_blob(const_cast<void*>(obs), shape, torch::kUInt8).clone();
-    } else {
-      std::vector<float> copy(static_cast<const float*>(obs), static_cast<const float*>(obs) + obs_spec_.size());
-      if (norm_) norm_->normalize(copy.data(), 1);
-      input = torch::from_blob(copy.data(), shape, torch::kFloat32).clone();
-    }
-    const torch::Tensor a = policy_->act(input.to(device_), /*deterministic=*/true, &memory_).env_action.to(torch::kCPU)
-                                .to(torch::kFloat32).contiguous();
-    std::copy(a.data_ptr<float>(), a.data_ptr<float>() + action_dim_, action);
-  }
+  const envs::EnvConfig& env_config() const { return agent_.env_config(); }
+  void begin_episode(uint64_t) override { agent_.new_episode(); }
+  void act(const void* obs, const sim::World*, float* action) override { agent_.act(obs, action); }
+  void observe_reward(float reward) override { agent_.observe_reward(reward); }
 
  private:
   std::string name_;
-  torch::Device device_;
-  envs::Spec obs_spec_;
-  agents::ActorCritic policy_{nullptr};
-  agents::TransformerMemory memory_;  // recurrent policies; empty otherwise
-  std::unique_ptr<envs::ObsNormalizer> norm_;
-  int action_dim_ = 0;
+  AgentDriver agent_;
 };
 
 int run_collect(CollectArgs& a) {
@@ -108,15 +62,12 @@ int run_collect(CollectArgs& a) {
   if (!expert && !random) {
     if (!fs::exists(a.policy))
       throw ConfigError("--policy: '" + a.policy + "' is not expert, weak-expert, random or an existing run folder or checkpoint");
-    checkpoint = checkpoint_of(a.policy);
+    checkpoint = agents::resolve_checkpoint(a.policy);
   }
+  std::unique_ptr<CheckpointPolicy> trained_policy;
   if (!checkpoint.empty()) {
-    envs::EnvConfig trained;
-    try {
-      trained = agents::read_checkpoint_data(checkpoint).env;
-    } catch (const std::exception& e) {
-      throw ConfigError(checkpoint + ": cannot read the checkpoint: " + e.what());
-    }
+    trained_policy = std::make_unique<CheckpointPolicy>(checkpoint, a.device);
+    envs::EnvConfig trained = trained_policy->env_config();
     if (!a.env.empty() && a.env != trained.id) {
       // Another env: its defaults, keeping what the network's inputs and outputs depend on.
       envs::EnvConfig other = parse_run_config("env: {id: " + a.env + "}", "--env").env;
@@ -144,7 +95,7 @@ int run_collect(CollectArgs& a) {
   else if (random)
     policy = std::make_unique<data::RandomPolicy>(probe->action_spec());
   else
-    policy = std::make_unique<CheckpointPolicy>(checkpoint, *probe, a.device);
+    policy = std::move(trained_policy);
 
   data::CollectOptions o;
   o.episodes = a.episodes;

@@ -5,10 +5,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "agents/checkpoint.h"
-#include "agents/decision_transformer.h"
-#include "agents/trainer.h"
-#include "agents/world_model.h"
+#include "agents/algorithm.h"
+#include "agents/rollout.h"
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/env_overrides.h"
@@ -21,66 +19,35 @@ namespace fs = std::filesystem;
 
 namespace dl::app {
 namespace {
-// A run folder means its best checkpoint, or its latest if no evaluation has picked a best yet.
-std::string resolve_checkpoint(const std::string& target) {
-  if (!fs::exists(target)) throw ConfigError(target + ": no such run folder or checkpoint file");
-  if (!fs::is_directory(target)) return target;
-  for (const char* name : {"best.pt", "latest.pt"}) {
-    const fs::path p = fs::path(target) / "checkpoints" / name;
-    if (fs::exists(p)) return p.string();
-  }
-  throw ConfigError(target + ": the run folder has no checkpoint (checkpoints/best.pt or latest.pt)");
-}
 
-// What is evaluated: a checkpoint, or a world-model run (RUN/world_model/controller.pt, no checkpoints/).
+// What is evaluated: a run or checkpoint of any algorithm that drives (loaded through the algorithm table as
+// an Actor), or `expert`, the scripted expert on the default `track` env.
 struct Target {
   std::string checkpoint;
-  bool world_model = false;
-  bool decision_transformer = false;
-  bool expert = false;  // `drivelab eval expert`: the scripted expert on the default `track` env
-  envs::EnvConfig env;  // the env the agent was trained with
+  std::shared_ptr<agents::Actor> actor;  // null for the expert
+  envs::EnvConfig env;                   // the env the agent was trained with
 };
 
-Target resolve_target(const std::string& target) {
+Target resolve_target(const EvalArgs& args) {
   Target t;
-  if (target == "expert" && !fs::exists(target)) {
-    t.expert = true;
+  if (args.target == "expert" && !fs::exists(args.target)) {
     t.checkpoint = "expert";
     t.env = envs::default_env_config("track");
     return t;
   }
-  t.world_model = fs::is_directory(target) && fs::exists(fs::path(target) / "world_model" / "controller.pt");
-  if (t.world_model) {
-    t.checkpoint = (fs::path(target) / "world_model" / "controller.pt").string();
-    t.env = load_run_config((fs::path(target) / "config.yaml").string(), {}).env;
-    return t;
-  }
-  t.checkpoint = resolve_checkpoint(target);
-  try {
-    t.decision_transformer = agents::checkpoint_algo(t.checkpoint) == "decision_transformer";
-    t.env = t.decision_transformer ? agents::read_dt_checkpoint(t.checkpoint).env : agents::read_checkpoint_data(t.checkpoint).env;
-  } catch (const std::exception& e) {
-    throw ConfigError(t.checkpoint + ": cannot read the checkpoint: " + e.what());
-  }
+  t.checkpoint = agents::resolve_checkpoint(args.target);
+  t.actor = agents::load_actor(t.checkpoint, args.device);
+  t.env = t.actor->env_config();
   return t;
 }
 
-agents::EvalResult run_eval(const EvalArgs& args, const Target& target, const envs::EnvConfig* env, int episodes,
-                            agents::EnvFactoryFn factory = {}) {
-  agents::EvalOptions options;
-  options.env_factory = std::move(factory);
-  options.episodes = episodes;
-  options.tracks = args.tracks;
-  options.seed = args.seed;
-  options.deterministic = !args.stochastic;
-  options.device = args.device;
-  if (target.expert) {
-    envs::EnvConfig expert_env = env ? *env : target.env;
-    expert_env.tracks = args.tracks;
-    return evaluate_expert(expert_env, episodes, args.seed, 0);
-  }
-  if (target.world_model) return agents::evaluate_world_model(args.target, env ? *env : target.env, options);
-  return agents::evaluate(target.checkpoint, options, env);
+agents::EvalResult run_eval(const EvalArgs& args, const Target& target, const envs::EnvConfig& env, int episodes,
+                            const agents::EnvFactoryFn& factory = {}) {
+  if (!target.actor) return evaluate_expert(env, episodes, args.seed, 0);
+  const bool pixels = agents::env_factory_or_default(factory)(env, 0)->observation_spec().dtype == envs::DType::u8;
+  agents::set_torch_threads(0, pixels);  // batched: the auto rule (agents/rollout.h)
+  torch::manual_seed(args.seed);          // sampled (--stochastic) evaluation draws from it
+  return agents::run_episodes(*target.actor, env, factory, episodes, args.seed, !args.stochastic, 0);
 }
 
 double mean_of(const std::vector<double>& v) {
@@ -149,17 +116,17 @@ int eval_track_files(const EvalArgs& args, const Target& target, const envs::Env
   auto report_progress = [&] {
     if (!args.json) std::fprintf(stderr, "\reval: %zu/%zu tracks   ", rows.size(), files.size());
   };
-  if (target.world_model || target.decision_transformer || target.expert) {
-    // These loops take no env factory or do not list episodes by env: one track at a time.
+  if (!target.actor) {
+    // The expert's loop drives one env config at a time: one track at a time.
     for (const std::string& file : files) {
       env.track_files = file;
-      rows.push_back(row_of(file, run_eval(args, target, &env, episodes)));
+      rows.push_back(row_of(file, run_eval(args, target, env, episodes)));
       report_progress();
     }
   } else {
     // Up to kMaxEvalEnvs tracks at once, each on its own envs: with E episodes per track, env i drives
     // track i / E of the group once (or, for E > kMaxEvalEnvs, one track on every env), and the results
-    // come back env by env (agents/trainer.h).
+    // come back env by env (agents/actor.h).
     const size_t per_group = episodes <= agents::kMaxEvalEnvs ? static_cast<size_t>(agents::kMaxEvalEnvs / episodes) : 1;
     for (size_t first = 0; first < files.size(); first += per_group) {
       const size_t count = std::min(per_group, files.size() - first);
@@ -169,7 +136,7 @@ int eval_track_files(const EvalArgs& args, const Target& target, const envs::Env
         e.track_files = files[first + (episodes <= agents::kMaxEvalEnvs ? static_cast<size_t>(i / episodes) : 0)];
         return envs::make_env(e, i);
       };
-      const agents::EvalResult r = run_eval(args, target, &env, static_cast<int>(count) * episodes, factory);
+      const agents::EvalResult r = run_eval(args, target, env, static_cast<int>(count) * episodes, factory);
       for (size_t k = 0; k < count; ++k) rows.push_back(row_of(files[first + k], slice(r, k * episodes, episodes)));
       report_progress();
     }
@@ -230,7 +197,7 @@ int eval_track_files(const EvalArgs& args, const Target& target, const envs::Env
 }  // namespace
 
 int cmd_eval(const EvalArgs& args) {
-  const Target target = resolve_target(args.target);
+  const Target target = resolve_target(args);
   // Overrides change the run's own env (app/env_overrides.h); without any, the evaluation runs exactly
   // as the run was trained.
   const envs::EnvConfig env = env_with_overrides(target.env, args.overrides);
@@ -241,8 +208,7 @@ int cmd_eval(const EvalArgs& args) {
   }
   envs::EnvConfig set_env = env;
   set_env.tracks = args.tracks;
-  const bool overridden = !args.overrides.empty() || target.world_model;
-  const agents::EvalResult result = run_eval(args, target, overridden ? &set_env : nullptr, args.episodes);
+  const agents::EvalResult result = run_eval(args, target, set_env, args.episodes);
   const ReturnStats stats = summarize_returns(result.returns);
   double mean_length = 0;
   for (int l : result.lengths) mean_length += l;

@@ -24,6 +24,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "agents/algorithm.h"
 #include "agents/checkpoint.h"
 #include "agents/policy.h"
 #include "app/agent_driver.h"
@@ -86,7 +87,7 @@ std::pair<torch::Tensor, torch::Tensor> sample_actions(agents::ActorCritic& poli
 }
 
 int cmd_export(const ExportArgs& args) {
-  const std::string path = find_checkpoint(args.target);
+  const std::string path = agents::resolve_checkpoint(args.target);
   std::string algo;
   agents::CheckpointData data;
   try {
@@ -167,14 +168,7 @@ int cmd_export(const ExportArgs& args) {
   const fs::path out(args.out);
   if (out.has_parent_path() && !fs::exists(out.parent_path()))
     throw ConfigError(args.out + ": the folder " + out.parent_path().string() + " does not exist");
-  const std::string tmp = args.out + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw ConfigError(args.out + ": cannot write here");
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!f) throw std::runtime_error(tmp + ": write failed");
-  }
-  fs::rename(tmp, args.out);
+  io::write_file_atomic(args.out, std::string(bytes.begin(), bytes.end()));
   std::printf("exported %s (%s, %s policy, %d sample actions) to %s\n", path.c_str(), data.env.id.c_str(),
               net.policy.c_str(), args.samples, args.out.c_str());
   std::printf("load it in Python: drivelab.policy.load(\"%s\")\n", args.out.c_str());

@@ -5,6 +5,7 @@
 #include <limits>
 #include <memory>
 
+#include "agents/algorithm.h"
 #include "agents/checkpoint.h"
 #include "agents/trainer.h"
 #include "app/commands.h"
@@ -81,15 +82,22 @@ int cmd_train(const TrainArgs& args) {
   // first checkpoint starts again from step 0 (its record so far is dropped); an algorithm that restarts
   // anyway (bc, dagger) does the same. The world model resumes by stage files and keeps its rows.
   int64_t keep_through_step = -1;
+  const agents::Algorithm* algorithm = nullptr;
+  try {
+    algorithm = &agents::find_algorithm(config.agent.algo);
+  } catch (const io::InputError& e) {
+    throw ConfigError(config_origin + ": " + e.what());
+  }
   if (job.resume) {
     const fs::path latest = fs::path(run_dir) / "checkpoints" / "latest.pt";
     remove_stale_temp_files(run_dir);
-    if (config.agent.algo == "world_model") {
+    const bool from_latest = algorithm->resume == agents::Resume::from_latest;
+    if (algorithm->resume == agents::Resume::by_stages) {
       keep_through_step = std::numeric_limits<int64_t>::max();
-    } else if (agents::resumes_from_latest(config.agent.algo) && fs::exists(latest)) {
+    } else if (from_latest && fs::exists(latest)) {
       keep_through_step = agents::checkpoint_step(latest.string());  // also checks the file (CRC)
     } else {
-      if (agents::resumes_from_latest(config.agent.algo))
+      if (from_latest)
         std::printf("%s: no checkpoint yet; starting the run from step 0\n", run_dir.c_str());
       job.resume = false;
     }
@@ -135,7 +143,7 @@ int cmd_train(const TrainArgs& args) {
 
   const std::string title = config.env.id + " / " + config.agent.algo + " / seed " + std::to_string(config.train.seed);
   try {
-    if (config.agent.algo == "track_gan") plot_gan_curve(metrics.rows(), title, (fs::path(run_dir) / "learning_curve.png").string());
+    if (algorithm->curve == agents::LearningCurve::gan_losses) plot_gan_curve(metrics.rows(), title, (fs::path(run_dir) / "learning_curve.png").string());
     else plot_learning_curve(metrics.rows(), title, (fs::path(run_dir) / "learning_curve.png").string());
     plot_expert_use(metrics.rows(), title, (fs::path(run_dir) / "expert_use.png").string());
   } catch (const std::exception& e) {
@@ -143,7 +151,7 @@ int cmd_train(const TrainArgs& args) {
   }
   // A short GIF of the final policy on an unseen track, so a run folder shows what was learned.
   const fs::path latest = fs::path(run_dir) / "checkpoints" / "latest.pt";
-  if (args.video && config.agent.algo != "track_gan" && fs::exists(latest)) {  // a GAN has no policy to film
+  if (args.video && algorithm->load_actor && fs::exists(latest)) {  // only an algorithm that drives can be filmed
     try {
       write_policy_gif(latest.string(), (fs::path(run_dir) / "final_policy.gif").string(), 300);
     } catch (const std::exception& e) {

@@ -141,6 +141,7 @@ CollectReport collect(const envs::EnvConfig& env_config, CollectPolicy& policy, 
       add_noise(action_spec, sigma, noise_rng, action.data());
       const envs::StepResult r = env->step(action.data(), next_obs.data(), info);
       writer.step(action.data(), r.reward, r.terminated, r.truncated, next_obs.data());
+      driver.observe_reward(r.reward);
       obs.swap(next_obs);
       if (r.terminated && !info.lap_complete && info.collisions == 0) flags |= kOffPlayfield;
       if (r.terminated || r.truncated) break;

@@ -24,6 +24,8 @@ class CollectPolicy {
   virtual void begin_episode(uint64_t seed) {}
   // Writes action_spec.dim() floats: continuous values, or the discrete index as a float.
   virtual void act(const void* obs, const sim::World* world, float* action) = 0;
+  // The reward of the step that followed act() (a return-conditioned policy counts it down).
+  virtual void observe_reward(float reward) {}
 };
 
 class ExpertPolicy : public CollectPolicy {

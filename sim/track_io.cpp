@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/files.h"
 #include "sim/track.h"
 #include "sim/text_lines.h"
 #include "sim/track_import.h"
@@ -52,27 +53,22 @@ void save_track(const Track& track, const std::string& path, const std::vector<s
   const auto status = std::filesystem::status(path, error);
   if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
     throw TrackError(path + ": not a regular file; will not write a track over it");
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) throw TrackError(path + ": cannot open for writing");
-    out << kHeaderV2 << "\n# x y w_right w_left (metres), one centre-line point per line; the loop closes by itself\n";
-    if (track.seed != 0) out << "# generated from seed " << track.seed << "\n";
-    for (const std::string& c : comments) out << "# " << c << "\n";
-    char buf[128];
-    for (int i = 0; i < track.num_tiles(); ++i) {
-      // %.9g round-trips a float exactly, and half a float width is exact, so a saved track reloads bit
-      // for bit.
-      const float half = 0.5f * track.width[i];
-      std::snprintf(buf, sizeof buf, "%.9g %.9g %.9g %.9g\n", track.center[i].x, track.center[i].y, half, half);
-      out << buf;
-    }
-    out.flush();
-    if (!out) throw TrackError(path + ": write failed");
+  std::ostringstream out;
+  out << kHeaderV2 << "\n# x y w_right w_left (metres), one centre-line point per line; the loop closes by itself\n";
+  if (track.seed != 0) out << "# generated from seed " << track.seed << "\n";
+  for (const std::string& c : comments) out << "# " << c << "\n";
+  char buf[128];
+  for (int i = 0; i < track.num_tiles(); ++i) {
+    // %.9g round-trips a float exactly, and half a float width is exact, so a saved track reloads bit
+    // for bit.
+    const float half = 0.5f * track.width[i];
+    std::snprintf(buf, sizeof buf, "%.9g %.9g %.9g %.9g\n", track.center[i].x, track.center[i].y, half, half);
+    out << buf;
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw TrackError(path + ": cannot rename " + tmp + " into place");
+  try {
+    io::write_file_atomic(path, out.str());
+  } catch (const std::exception& e) {
+    throw TrackError(e.what());
   }
 }
 

@@ -217,15 +217,9 @@ Image render(const sim::DrawList& list, const Camera& camera, int width, int hei
 }
 
 void write_ppm(const Image& image, const std::string& path) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot open " + tmp + " for writing");
-    out << "P6\n" << image.width << " " << image.height << "\n255\n";
-    out.write(reinterpret_cast<const char*>(image.rgb.data()), static_cast<std::streamsize>(image.rgb.size()));
-    if (!out) throw std::runtime_error("write failed: " + tmp);
-  }
-  io::commit_temp_file(tmp, path);
+  std::string content = "P6\n" + std::to_string(image.width) + " " + std::to_string(image.height) + "\n255\n";
+  content.append(reinterpret_cast<const char*>(image.rgb.data()), image.rgb.size());
+  io::write_file_atomic(path, content);
 }
 
 }  // namespace dl::raster

@@ -29,8 +29,6 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-void rename_or_throw(const std::string& from, const std::string& to) { io::commit_temp_file(from, to); }
-
 class GifVideo : public VideoWriter {
  public:
   GifVideo(const std::string& path, int w, int h, double interval_s)
@@ -76,7 +74,7 @@ class Mp4Video : public VideoWriter {
       std::remove(tmp_.c_str());
       throw std::runtime_error(path_ + ": ffmpeg failed (exit status " + std::to_string(status) + ")");
     }
-    rename_or_throw(tmp_, path_);
+    io::commit_temp_file(tmp_, path_);
   }
   int frames() const override { return frames_; }
 
@@ -101,12 +99,11 @@ std::unique_ptr<VideoWriter> open_video(const std::string& path, int width, int 
 void write_image(const raster::Image& image, const std::string& path) {
   if (ends_with(path, ".ppm")) return raster::write_ppm(image, path);
   if (!ends_with(path, ".png")) throw std::invalid_argument(path + ": unknown image format (use .png or .ppm)");
-  const std::string tmp = path + ".tmp";
-  if (!stbi_write_png(tmp.c_str(), image.width, image.height, 3, image.rgb.data(), image.width * 3)) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(path + ": cannot write PNG");
-  }
-  rename_or_throw(tmp, path);
+  std::string png;
+  auto append = [](void* context, void* data, int size) { static_cast<std::string*>(context)->append(static_cast<const char*>(data), size); };
+  if (!stbi_write_png_to_func(append, &png, image.width, image.height, 3, image.rgb.data(), image.width * 3))
+    throw std::runtime_error(path + ": cannot encode the PNG");
+  io::write_file_atomic(path, png);
 }
 
 }  // namespace dl::video

@@ -397,8 +397,9 @@ TEST_CASE("DT trained on mixed-quality point-mass data, asked for the best retur
   DecisionTransformer model(2, spec.action, options);
   train_steps(model, data, 300, nullptr);
   const DTRuntime runtime{data.state_mean, data.state_std, data.rtg_scale, data.best_return};
-  const auto result = run_dt_episodes(model, runtime, env, dl::testing::point_mass_factory(), 8, 777,
-                                      torch::kCPU, 1);
+  model->eval();
+  const auto actor = make_dt_actor(model, runtime, env, spec.action, torch::kCPU);
+  const auto result = run_episodes(*actor, env, dl::testing::point_mass_factory(), 8, 777, /*deterministic=*/true, 1);
   REQUIRE(result.returns.size() == 8);
   double mean = 0;
   for (double r : result.returns) mean += r / 8;
@@ -471,7 +472,8 @@ TEST_CASE("agent.algo decision_transformer trains from a DLDS file through train
   CHECK(checkpoint.agent.context_length == 5);
   CHECK(std::filesystem::exists(dir / "run" / "checkpoints" / "best.pt"));
 
-  // `drivelab eval`'s entry point reads the DT's own format and plays it as run_dt_episodes does.
+  // `drivelab eval`'s entry point reads the DT's own format through the algorithm table and plays it as
+  // the DT's actor in the one evaluation loop does.
   const std::string latest = (dir / "run" / "checkpoints" / "latest.pt").string();
   CHECK(checkpoint_algo(latest) == "decision_transformer");
   EvalOptions eval_options;
@@ -484,8 +486,11 @@ TEST_CASE("agent.algo decision_transformer trains from a DLDS file through train
   auto direct_env = checkpoint.env;
   direct_env.tracks = "test";
   auto model = checkpoint.model;
-  const EvalResult direct = run_dt_episodes(model, checkpoint.runtime, direct_env, dl::testing::point_mass_factory(),
-                                            3, 21, torch::kCPU, 1);
+  model->eval();
+  const auto probe = dl::testing::point_mass_factory()(checkpoint.env, 0);
+  const auto actor = make_dt_actor(model, checkpoint.runtime, checkpoint.env, probe->action_spec(), torch::kCPU);
+  const EvalResult direct = run_episodes(*actor, direct_env, dl::testing::point_mass_factory(), 3, 21,
+                                         /*deterministic=*/true, 1);
   CHECK(evaluated.returns == direct.returns);
   CHECK(evaluated.lengths == direct.lengths);
   std::filesystem::remove_all(dir);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agents/trainer.h"
+#include "agents/algorithm.h"
 #include "agents/world_model.h"
 #include "envs/registry.h"
 
@@ -249,12 +250,24 @@ TEST_CASE("world model stages write their files and are skipped when the files e
   options.episodes = job.train.eval_episodes;
   options.seed = job.train.seed + 1'000'003;
   options.num_threads = 1;
-  const agents::EvalResult eval = agents::evaluate_world_model(dir.path.string(), job.env, options);
+  options.tracks = job.env.tracks;
+  // The run folder resolves to checkpoints/latest.pt, which names the stage files (agents/algorithm.h).
+  CHECK(agents::resolve_checkpoint(dir.path.string()) == (dir.path / "checkpoints" / "latest.pt").string());
+  envs::EnvConfig test_env = job.env;
+  test_env.tracks = "test";
+  const agents::EvalResult eval = agents::evaluate(dir.path.string(), options, &test_env);
   REQUIRE(eval.returns.size() == 2);
   CHECK(eval.lengths[0] == job.env.max_steps);
   CHECK((eval.returns[0] + eval.returns[1]) / 2 == Approx(r1.final_eval_return));
-  CHECK_THROWS_WITH(agents::evaluate_world_model((dir.path / "nothing").string(), job.env, options),
-                    Catch::Contains("vae.pt") && Catch::Contains("no such file"));
+  // The actor acts like any other: one observation in, the controller's actions out, memory per env.
+  const auto actor = agents::load_actor(dir.path.string());
+  CHECK(actor->algo() == "world_model");
+  CHECK_THROWS_WITH(agents::evaluate((dir.path / "nothing").string(), options),
+                    Catch::Contains("nothing") && Catch::Contains("not found"));
+  // The manifest needs its stage files beside it.
+  fs::rename(wm / "vae.pt", wm / "vae.moved");
+  CHECK_THROWS_WITH(agents::load_actor(dir.path.string()), Catch::Contains("vae.pt") && Catch::Contains("no such file"));
+  fs::rename(wm / "vae.moved", wm / "vae.pt");
 }
 
 TEST_CASE("a bad world model stage file gives an error naming it", "[agents][world_model]") {

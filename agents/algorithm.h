@@ -1,0 +1,67 @@
+// drivelab/agents: the algorithm table. Each algorithm registers once, with its name (agent.algo), how it
+// trains, what it checks before a run folder exists, how it resumes, and how its checkpoints load as an
+// Actor (agents/actor.h). `drivelab train`, eval, watch, play, collect, the run's GIF and the sweep use
+// only this table. The built-in algorithms are listed in agents/algorithms.cpp, one line each; tests add
+// their own with register_algorithm. docs/adding-an-algorithm.md walks through adding one.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "agents/actor.h"
+#include "agents/trainer.h"
+#include "envs/env.h"
+
+namespace dl::agents {
+
+enum class Resume {
+  from_latest,  // --resume continues from checkpoints/latest.pt (optimizer, RNG, counters)
+  by_stages,    // --resume keeps the stage files already written and the metrics rows (world_model)
+  restart,      // --resume starts the run again from step 0 (bc, dagger, decision_transformer)
+};
+
+enum class LearningCurve { returns, gan_losses };
+
+struct Algorithm {
+  std::string name;     // agent.algo
+  std::string summary;  // one line, for `drivelab train --help` and the docs
+  std::function<TrainResult(const TrainJob&)> train;
+  // Checks before a run folder is made, after the common ones (device, env, algorithm name), given a probe
+  // env built as the run builds its envs. Throws io::InputError with the config key first. May be empty.
+  std::function<void(const TrainJob&, const envs::Env& probe)> check;
+  // Loads a checkpoint this algorithm wrote as an Actor; `factory` builds the checkpoint's env when the
+  // actor needs its spaces (empty = envs::make_env). Empty for an algorithm that does not drive (track_gan
+  // makes tracks): eval, watch and collect then refuse its runs by name.
+  std::function<std::unique_ptr<Actor>(const std::string& checkpoint, torch::Device, const EnvFactoryFn& factory)>
+      load_actor;
+  Resume resume = Resume::restart;
+  LearningCurve curve = LearningCurve::returns;
+  bool recurrent_policies = false;  // whether agent.net.policy may be a recurrent one (gtrxl)
+};
+
+// Adds an algorithm. Throws std::logic_error for an empty name, a missing train function or a name taken.
+void register_algorithm(Algorithm algorithm);
+// Throws io::InputError "agent.algo: unknown algorithm 'x' (expected ppo, a2c, ...)".
+const Algorithm& find_algorithm(const std::string& name);
+std::vector<std::string> algorithm_names();
+
+// Checks shared by algorithms' check functions. Throw io::InputError with the config key first.
+// agent.net builds a policy for the probe env's spaces:
+void check_policy_net(const TrainJob& job, const envs::Env& probe);
+// agent.data is a readable dataset whose spaces fit the probe env, with at least min_episodes episodes
+// (every chunk's CRC is checked now, so a damaged one cannot fail a run later):
+void check_dataset(const TrainJob& job, const envs::Env& probe, int64_t min_episodes);
+
+// The checkpoint a run folder or file stands for: a file is itself; a run folder is its
+// checkpoints/best.pt, else checkpoints/latest.pt. Throws CheckpointError (exit code 2) naming the target.
+std::string resolve_checkpoint(const std::string& run_or_checkpoint);
+
+// resolve_checkpoint, the algorithm recorded in the file, and that algorithm's load_actor. Throws
+// CheckpointError naming the file for a missing, damaged or non-driving checkpoint.
+std::unique_ptr<Actor> load_actor(const std::string& run_or_checkpoint, const std::string& device = "cpu",
+                                  const EnvFactoryFn& factory = {});
+
+}  // namespace dl::agents
