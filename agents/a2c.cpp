@@ -59,6 +59,7 @@ Algorithm a2c_algorithm() {
   a.train = train_a2c;
   a.check = check_policy_net;
   a.load_actor = load_policy_actor;
+  a.actor_critic = true;
   a.resume = Resume::from_latest;
   return a;
 }

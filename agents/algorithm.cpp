@@ -43,6 +43,12 @@ void register_algorithm(Algorithm algorithm) {
   table().push_back(std::move(algorithm));
 }
 
+std::vector<std::pair<std::string, std::string>> algorithm_choices() {
+  std::vector<std::pair<std::string, std::string>> choices;
+  for (const Algorithm& a : table()) choices.emplace_back(a.name, a.name);
+  return choices;
+}
+
 std::vector<std::string> algorithm_names() {
   std::vector<std::string> names;
   for (const Algorithm& a : table()) names.push_back(a.name);

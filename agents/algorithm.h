@@ -40,6 +40,7 @@ struct Algorithm {
   Resume resume = Resume::restart;
   LearningCurve curve = LearningCurve::returns;
   bool recurrent_policies = false;  // whether agent.net.policy may be a recurrent one (gtrxl)
+  bool actor_critic = false;        // its checkpoints hold an ActorCritic (save_checkpoint), as export reads
 };
 
 // Adds an algorithm. Throws std::logic_error for an empty name, a missing train function or a name taken.

@@ -453,6 +453,7 @@ Algorithm bc_algorithm() {
     check_dataset(job, probe, 2);
   };
   a.load_actor = load_policy_actor;
+  a.actor_critic = true;
   return a;
 }
 
@@ -466,6 +467,7 @@ Algorithm dagger_algorithm() {
     check_dataset(job, probe, 2);
   };
   a.load_actor = load_policy_actor;
+  a.actor_critic = true;
   return a;
 }
 

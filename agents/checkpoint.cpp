@@ -56,7 +56,7 @@ class TextWriter {
   }
   template <class T>
   void choice(const std::string& name, T& value,
-              std::initializer_list<std::pair<const char*, T>> options, const std::string& doc = {}) {
+              const std::vector<std::pair<std::string, T>>& options, const std::string& doc = {}) {
     for (const auto& [label, option] : options)
       if (option == value) out_ += prefix_ + name + "=" + std::string(label) + "\n";
   }
@@ -122,7 +122,7 @@ class TextReader {
   }
   template <class T>
   void choice(const std::string& name, T& value,
-              std::initializer_list<std::pair<const char*, T>> options, const std::string& = {}) {
+              const std::vector<std::pair<std::string, T>>& options, const std::string& = {}) {
     auto it = values_.find(prefix_ + name);
     if (it == values_.end()) return;
     for (const auto& [label, option] : options)

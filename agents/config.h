@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agents/track_gan_config.h"
@@ -30,7 +31,7 @@ struct NetConfig {
 };
 
 struct AgentConfig {
-  std::string algo = "ppo";        // ppo | a2c | reinforce | bc | dagger | decision_transformer | track_gan | world_model
+  std::string algo = "ppo";        // a name in the algorithm table (agents/algorithms.cpp)
   NetConfig net;
   std::string optimizer = "auto";  // auto (Adam; RMSprop for a2c) | adam | rmsprop
   float learning_rate = 3e-4f;
@@ -102,12 +103,12 @@ void visit_fields(NetConfig& c, V& v) {
   v.section("moe", c.moe, "mixture-of-experts bodies");
 }
 
+// The algorithm table's names as choice options (agents/algorithm.cpp): the table is the one list.
+std::vector<std::pair<std::string, std::string>> algorithm_choices();
+
 template <class V>
 void visit_fields(AgentConfig& c, V& v) {
-  v.choice("algo", c.algo, {{"ppo", "ppo"}, {"a2c", "a2c"}, {"reinforce", "reinforce"},
-                           {"bc", "bc"}, {"dagger", "dagger"},
-                           {"decision_transformer", "decision_transformer"}, {"track_gan", "track_gan"},
-                           {"world_model", "world_model"}}, "algorithm");
+  v.choice("algo", c.algo, algorithm_choices(), "algorithm (agents/algorithms.cpp)");
   v.section("net", c.net, "network");
   v.choice("optimizer", c.optimizer, {{"auto", "auto"}, {"adam", "adam"}, {"rmsprop", "rmsprop"}},
            "auto (Adam; RMSprop for a2c) | adam | rmsprop");

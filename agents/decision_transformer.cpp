@@ -426,7 +426,6 @@ constexpr int64_t kMaxWarmupSteps = 1000;
 // Metric rows per run: losses are averaged over this many equal spans of the gradient steps.
 constexpr int64_t kLogRows = 100;
 
-bool crossed(int64_t every, int64_t step) { return every > 0 && step % every == 0; }
 
 }  // namespace
 
@@ -519,7 +518,7 @@ TrainResult train_decision_transformer(const TrainJob& job) {
       loss_sum = 0;
       loss_count = 0;
     }
-    if (job.train.eval_episodes > 0 && (crossed(job.train.eval_every, step) || last)) {
+    if (job.train.eval_episodes > 0 && (passed_multiple(job.train.eval_every, step - 1, step) || last)) {
       model->eval();
       const auto actor = make_dt_actor(model, runtime, job.env, spec.action, device);
       const EvalResult r = run_episodes(*actor, test_env, job.env_factory, job.train.eval_episodes,
@@ -540,7 +539,7 @@ TrainResult train_decision_transformer(const TrainJob& job) {
         checkpoint("best.pt");
       }
     }
-    if (crossed(job.train.checkpoint_every, step) || last) checkpoint("latest.pt");
+    if (passed_multiple(job.train.checkpoint_every, step - 1, step) || last) checkpoint("latest.pt");
     if (job.metrics && (step % log_every == 0 || last)) job.metrics->end_update(step, steps);
   }
   result.steps = steps;

@@ -241,6 +241,7 @@ Algorithm ppo_algorithm() {
     if (!job.agent.init_from.empty()) check_init_from(job, probe);
   };
   a.load_actor = load_policy_actor;
+  a.actor_critic = true;
   a.resume = Resume::from_latest;
   a.recurrent_policies = true;
   return a;

@@ -68,6 +68,7 @@ Algorithm reinforce_algorithm() {
   a.train = train_reinforce;
   a.check = check_policy_net;
   a.load_actor = load_policy_actor;
+  a.actor_critic = true;
   a.resume = Resume::from_latest;
   return a;
 }

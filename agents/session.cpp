@@ -152,9 +152,6 @@ void Session::collect(int64_t steps, bool first_episode_only) {
 
 void Session::scalar(const std::string& name, double value) { pending_.emplace_back(name, value); }
 
-bool Session::crossed(int64_t every, int64_t before) const {
-  return every > 0 && global_step / every != before / every;
-}
 
 void Session::end_update(double update_seconds) {
   ++update;
@@ -179,9 +176,9 @@ void Session::end_update(double update_seconds) {
 
   const int64_t before = last_logged_step_;
   last_logged_step_ = global_step;
-  const bool eval_due = job.train.eval_episodes > 0 && (crossed(job.train.eval_every, before) || done());
+  const bool eval_due = job.train.eval_episodes > 0 && (passed_multiple(job.train.eval_every, before, global_step) || done());
   if (eval_due) evaluate_now();
-  if (!job.run_dir.empty() && (crossed(job.train.checkpoint_every, before) || done())) {
+  if (!job.run_dir.empty() && (passed_multiple(job.train.checkpoint_every, before, global_step) || done())) {
     if (job.metrics) job.metrics->before_checkpoint(global_step);
     save("latest.pt");
   }

@@ -68,7 +68,6 @@ class Session {
   void evaluate_now();
   void save(const std::string& name);
   std::string checkpoint_path(const std::string& name) const;
-  bool crossed(int64_t every, int64_t before) const;
 
   void flatten_parameters();
   torch::Tensor flat_params_, flat_grads_;

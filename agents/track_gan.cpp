@@ -261,7 +261,6 @@ int64_t load_gan_checkpoint(const std::string& path, Wgan& wgan) {
   return step.toInt();
 }
 
-bool crossed(int64_t every, int64_t step) { return every > 0 && step % every == 0; }
 
 }  // namespace
 
@@ -336,7 +335,7 @@ TrainResult train_track_gan(const TrainJob& job) {
       sum = WganLosses{};
       count = 0;
     }
-    if (crossed(job.train.eval_every, step) || last) {
+    if (passed_multiple(job.train.eval_every, step - 1, step) || last) {
       const auto g = wgan.export_generator(cfg.shape_samples, data.mean, data.scale, note);
       const GanEval e = evaluate_generator(g, data, cfg.eval_tracks, job.env.track);
       result.final_eval_return = e.validity;
@@ -348,7 +347,7 @@ TrainResult train_track_gan(const TrainJob& job) {
         job.metrics->scalar(step, "gan/feature_gap", e.feature_gap);
       }
     }
-    if (crossed(job.train.checkpoint_every, step) || last) checkpoint();
+    if (passed_multiple(job.train.checkpoint_every, step - 1, step) || last) checkpoint();
     if (job.metrics && log) job.metrics->end_update(step, steps);
   }
   result.steps = step;

@@ -56,6 +56,12 @@ void check_train_job(const TrainJob& job);
 // keeping the last good checkpoint), bad devices, or unreadable checkpoints.
 TrainResult train(const TrainJob& job);
 
+// Whether a counter that moved from `before` to `now` passed a multiple of `every` (never when every <= 0):
+// the one rule for "evaluate / checkpoint every N" whatever N counts (env steps, gradient steps, ...).
+inline bool passed_multiple(int64_t every, int64_t before, int64_t now) {
+  return every > 0 && now / every != before / every;
+}
+
 // Evaluation episodes start from train.seed + kEvalSeedOffset (and `drivelab eval` from its --seed), apart
 // from every training seed, and the same every time, so evaluations along a run are comparable.
 inline constexpr uint64_t kEvalSeedOffset = 1'000'003;

@@ -37,8 +37,8 @@
 #include "envs/registry.h"
 #include "envs/vector_env.h"
 #include "io/files.h"
-#include "render/video/gif.h"
-#include "render/video/video.h"
+#include "video/gif.h"
+#include "video/video.h"
 
 namespace fs = std::filesystem;
 
@@ -54,13 +54,6 @@ constexpr int kDreamSteps = 200;
 constexpr int kGifDelayCs = 8;
 constexpr double kMdnMaxGradNorm = 1.0;
 constexpr int kControllerGifSteps = 300;
-
-struct Clock {
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  double seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  }
-};
 
 struct StagePaths {
   fs::path dir;
@@ -728,7 +721,7 @@ std::unique_ptr<Actor> load_world_model_actor(const std::string& path, torch::De
 }  // namespace
 
 TrainResult train_world_model(const TrainJob& job) {
-  Clock wall;
+  Stopwatch wall;
   if (job.run_dir.empty()) throw std::runtime_error("world_model: needs a run folder for its stage files");
   const auto& c = job.agent.world_model;
   check_env(job);
@@ -753,7 +746,7 @@ TrainResult train_world_model(const TrainJob& job) {
     std::printf("world_model: stage %s ...\n", name);
     std::fflush(stdout);
     torch::manual_seed(job.train.seed + static_cast<uint64_t>(stage_index));
-    const Clock clock;
+    const Stopwatch clock;
     run();
     const double seconds = clock.seconds();
     if (job.metrics) job.metrics->scalar(metrics.step(), std::string("time/stage_") + name + "_s", seconds);

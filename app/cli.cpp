@@ -9,10 +9,10 @@
 
 #include "app/commands.h"
 #include "app/config.h"
-#include "app/data_commands.h"
-#include "app/viewer_commands.h"
-#include "app/sweep.h"
-#include "app/track_commands.h"
+#include "app/data/data_commands.h"
+#include "app/view/viewer_commands.h"
+#include "app/sweep/sweep.h"
+#include "app/tracks/track_commands.h"
 #include "sim/track.h"
 
 namespace dl::app {

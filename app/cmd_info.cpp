@@ -12,7 +12,7 @@
 #include "app/config.h"
 #include "envs/registry.h"
 #ifdef DRIVELAB_WITH_SDL
-#include "render/viewer/sdl_info.h"
+#include "viewer/sdl_info.h"
 #endif
 
 namespace dl::app {

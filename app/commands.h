@@ -56,8 +56,8 @@ int cmd_bench(const BenchArgs& args);
 // A subcommand added by its own file, and the function that runs it once parsed.
 using CommandHook = std::pair<CLI::App*, std::function<int()>>;
 
-CommandHook add_plot_command(CLI::App& app);  // app/cmd_plot.cpp
-CommandHook add_export_command(CLI::App& app);  // app/cmd_export.cpp
+CommandHook add_plot_command(CLI::App& app);  // app/train/cmd_plot.cpp
+CommandHook add_export_command(CLI::App& app);  // app/eval/cmd_export.cpp
 
 int run_cli(int argc, char** argv);
 

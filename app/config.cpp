@@ -91,7 +91,7 @@ class Reader {
   }
 
   template <class T>
-  void choice(const char* name, T& value, std::initializer_list<std::pair<const char*, T>> options,
+  void choice(const char* name, T& value, const std::vector<std::pair<std::string, T>>& options,
               const char* /*doc*/) {
     known_.push_back(name);
     const YAML::Node node = map_[name];
@@ -196,7 +196,7 @@ class Writer {
     field(name, value, doc);
   }
   template <class T>
-  void choice(const char* name, T& value, std::initializer_list<std::pair<const char*, T>> options, const char*) {
+  void choice(const char* name, T& value, const std::vector<std::pair<std::string, T>>& options, const char*) {
     for (const auto& [option_name, option_value] : options)
       if (option_value == value) out_ << YAML::Key << name << YAML::Value << option_name;
   }
@@ -353,11 +353,10 @@ void read_tree(RunConfig& config, const YAML::Node& root, const Origin& origin) 
   if (const YAML::Node env = root["env"]; env && env.IsMap()) {
     Reader head(env, "env", origin);
     std::string id = config.env.id;
-    head.choice("id", id, {{"track", "track"}, {"carracing", "carracing"}, {"traffic", "traffic"},
-                           {"track-pomdp", "track-pomdp"}}, "");
+    head.choice("id", id, envs::env_id_choices(), "");
     if (id != config.env.id) config.env = envs::default_env_config(id);
     if (env["preset"]) {
-      head.choice("preset", config.env.preset, {{"easy", "easy"}, {"medium", "medium"}, {"hard", "hard"}, {"circuit", "circuit"}}, "");
+      head.choice("preset", config.env.preset, envs::preset_choices(), "");
       envs::apply_preset(config.env);  // the preset sets the track; the env section's other keys follow
     }
   }

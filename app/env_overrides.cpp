@@ -24,7 +24,7 @@ class FieldCopy {
     at(name, value);
   }
   template <class T>
-  void choice(const char* name, T& value, std::initializer_list<std::pair<const char*, T>>, const char*) {
+  void choice(const char* name, T& value, const std::vector<std::pair<std::string, T>>&, const char*) {
     at(name, value);
   }
   template <class S>

@@ -5,7 +5,8 @@
 //   v.field(name, T& value, doc)               bool, std::string
 //   v.field(name, T& value, doc, lo, hi)       integers and floats, inclusive range
 //   v.choice(name, T& value, {{"a", A}, ...}, doc)   enums and closed sets of strings; the options are
-//                                                    std::initializer_list<std::pair<const char*, T>>
+//                                                    std::vector<std::pair<std::string, T>> (env ids,
+//                                                    presets and algorithms come from their registries)
 //   v.section(name, S& sub, doc)               a nested struct, itself visited with visit_fields
 // so the YAML parsing stays in one place (app/) and envs/ never sees yaml-cpp.
 #pragma once
@@ -13,6 +14,7 @@
 #include <limits>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "sim/world.h"
 
@@ -172,12 +174,15 @@ void visit_fields(PixelConfig& p, V& v) {
   v.field("start_zoom", p.start_zoom, "CarRacing's zoom-in during the first second");
   v.field("hud", p.hud, "draw CarRacing's indicator bars");
 }
+// The registered env ids and the track presets as choice options (envs/registry.cpp): the registry is
+// the one list.
+std::vector<std::pair<std::string, std::string>> env_id_choices();
+std::vector<std::pair<std::string, std::string>> preset_choices();
+
 template <class V>
 void visit_fields(EnvConfig& c, V& v) {
-  v.choice("id", c.id, {{"track", "track"}, {"carracing", "carracing"}, {"traffic", "traffic"},
-                        {"track-pomdp", "track-pomdp"}}, "registered environment");
-  v.choice("preset", c.preset, {{"easy", "easy"}, {"medium", "medium"}, {"hard", "hard"}, {"circuit", "circuit"}},
-           "track generator preset");
+  v.choice("id", c.id, env_id_choices(), "registered environment");
+  v.choice("preset", c.preset, preset_choices(), "track generator preset");
   v.section("track", c.track, "track generator parameters (override the preset)");
   v.section("car", c.car, "car parameters");
   v.section("grip", c.grip, "grip by surface");

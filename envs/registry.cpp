@@ -50,6 +50,18 @@ const std::vector<EnvInfo>& registered_envs() {
   return envs;
 }
 
+std::vector<std::pair<std::string, std::string>> env_id_choices() {
+  std::vector<std::pair<std::string, std::string>> choices;
+  for (const EnvInfo& e : registered_envs()) choices.emplace_back(e.id, e.id);
+  return choices;
+}
+
+std::vector<std::pair<std::string, std::string>> preset_choices() {
+  std::vector<std::pair<std::string, std::string>> choices;
+  for (const auto& [name, preset] : sim::track_presets()) choices.emplace_back(name, name);
+  return choices;
+}
+
 bool is_registered(const std::string& id) {
   const auto& envs = registered_envs();
   return std::any_of(envs.begin(), envs.end(), [&](const EnvInfo& e) { return e.id == id; });
@@ -58,7 +70,11 @@ bool is_registered(const std::string& id) {
 void apply_preset(EnvConfig& config) {
   sim::TrackPreset preset;
   if (!sim::parse_track_preset(config.preset, &preset))
-    throw std::invalid_argument("preset: unknown track preset '" + config.preset + "' (expected easy, medium, hard or circuit)");
+  {
+    std::string expected;
+    for (const auto& [name, p] : sim::track_presets()) expected += (expected.empty() ? "" : ", ") + name;
+    throw std::invalid_argument("preset: unknown track preset '" + config.preset + "' (expected one of " + expected + ")");
+  }
   config.track = sim::track_preset(preset);
 }
 

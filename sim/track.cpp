@@ -178,13 +178,20 @@ TrackParams track_preset(TrackPreset preset) {
   return p;
 }
 
+const std::vector<std::pair<std::string, TrackPreset>>& track_presets() {
+  static const std::vector<std::pair<std::string, TrackPreset>> presets = {
+      {"easy", TrackPreset::easy}, {"medium", TrackPreset::medium}, {"hard", TrackPreset::hard},
+      {"circuit", TrackPreset::circuit}};
+  return presets;
+}
+
 bool parse_track_preset(const std::string& name, TrackPreset* out) {
-  if (name == "easy") *out = TrackPreset::easy;
-  else if (name == "medium") *out = TrackPreset::medium;
-  else if (name == "hard") *out = TrackPreset::hard;
-  else if (name == "circuit") *out = TrackPreset::circuit;
-  else return false;
-  return true;
+  for (const auto& [preset_name, preset] : track_presets())
+    if (name == preset_name) {
+      *out = preset;
+      return true;
+    }
+  return false;
 }
 
 void Track::validate(float min_curve_radius_m) const {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/geometry.h"
@@ -41,6 +42,8 @@ struct TrackParams {
 enum class TrackPreset { easy, medium, hard, circuit };
 TrackParams track_preset(TrackPreset preset);
 bool parse_track_preset(const std::string& name, TrackPreset* out);
+// Every preset by name, in the order the docs list them: the one list the config readers and the CLI use.
+const std::vector<std::pair<std::string, TrackPreset>>& track_presets();
 
 // Physical bounds every track must meet (docs/track_format.md): generous for any real circuit or road
 // network, and they keep Box2D's float world and the drawing far from overflow.

@@ -32,11 +32,11 @@
 #include "envs/registry.h"
 #include "envs/vector_env.h"
 #include "render/raster/raster.h"
-#include "render/video/episode.h"
-#include "render/video/hud.h"
-#include "render/video/scene.h"
+#include "video/episode.h"
+#include "video/hud.h"
+#include "video/scene.h"
 #ifdef DRIVELAB_PY_SDL
-#include "render/viewer/window.h"
+#include "viewer/window.h"
 #endif
 
 namespace nb = nanobind;
@@ -131,7 +131,7 @@ class DictReader {
   }
 
   template <class T>
-  void choice(const char* name, T& value, std::initializer_list<std::pair<const char*, T>> options,
+  void choice(const char* name, T& value, const std::vector<std::pair<std::string, T>>& options,
               const char* /*doc*/) {
     known_.push_back(name);
     const nb::handle node = get(name);
@@ -247,7 +247,7 @@ class DictWriter {
     field(name, value, doc);
   }
   template <class T>
-  void choice(const char* name, T& value, std::initializer_list<std::pair<const char*, T>> options, const char*) {
+  void choice(const char* name, T& value, const std::vector<std::pair<std::string, T>>& options, const char*) {
     for (const auto& [option_name, option_value] : options)
       if (option_value == value) out_[name] = option_name;
   }

@@ -10,7 +10,7 @@
 
 #include "app/config.h"
 #include "app/files.h"
-#include "app/sweep.h"
+#include "app/sweep/sweep.h"
 #include "tests/app/run_drivelab.h"
 
 namespace fs = std::filesystem;

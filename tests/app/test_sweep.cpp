@@ -15,10 +15,10 @@
 #include <thread>
 
 #include "app/config.h"
-#include "app/metrics.h"
-#include "app/sweep.h"
-#include "app/sweep_runner.h"
-#include "app/sweep_store.h"
+#include "app/train/metrics.h"
+#include "app/sweep/sweep.h"
+#include "app/sweep/sweep_runner.h"
+#include "app/sweep/sweep_store.h"
 
 namespace fs = std::filesystem;
 using namespace dl::app;

@@ -9,8 +9,8 @@
 #include <sstream>
 #include <string>
 
-#include "app/metrics.h"
-#include "app/tensorboard.h"
+#include "app/train/metrics.h"
+#include "app/train/tensorboard.h"
 
 namespace fs = std::filesystem;
 using namespace dl::app;

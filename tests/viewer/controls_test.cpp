@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "render/viewer/controls.h"
+#include "viewer/controls.h"
 
 using namespace dl::viewer;
 

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "render/video/gif.h"
-#include "render/video/video.h"
+#include "video/gif.h"
+#include "video/video.h"
 #include "viewer_test_util.h"
 
 using namespace dl;

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "envs/registry.h"
-#include "render/video/headless.h"
+#include "video/headless.h"
 #include "viewer_test_util.h"
 
 using namespace dl;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "render/viewer/keyboard.h"
+#include "viewer/keyboard.h"
 
 using dl::sim::Action;
 using dl::viewer::KeyState;

@@ -6,10 +6,10 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "render/video/hud.h"
-#include "render/video/overlay.h"
-#include "render/viewer/viewer.h"
-#include "render/viewer/window.h"
+#include "video/hud.h"
+#include "video/overlay.h"
+#include "viewer/viewer.h"
+#include "viewer/window.h"
 #include "envs/registry.h"
 #include "viewer_test_util.h"
 
