@@ -89,7 +89,7 @@ TEST_CASE("the sweep array script runs each trial as one array task on a prepare
     f << "name: slurm_tiny\nbase: " << kSource << "/configs/a2c_track.yaml\n"
       << "overrides:\n  env.max_steps: 40\n  agent.num_steps: 8\n  train.num_envs: 2\n  train.total_steps: 64\n"
          "  train.eval_every: 64\n  train.eval_episodes: 1\n  train.device: cpu\n"
-         "method: grid\nmetric: {name: charts/episodic_return, goal: maximize}\n"
+         "method: grid\nmetric: {name: eval/return_mean, goal: maximize}\n"
          "parameters:\n  agent.learning_rate: [0.0007, 0.002]\nseeds: 1\nparallel: 1\n";
   }
   const fs::path sweep = dir / "sw";
