@@ -9,12 +9,12 @@
 #   scripts/gpu_bundle.sh [FOLDER]      (default: gpu-debs/)
 set -euo pipefail
 dest="${1:-gpu-debs}"
-# What setup.sh installs to build drivelab and its tests, less the Python and viewer-font pieces, plus the
-# build tools (a bare GPU image may lack cmake and ninja).
+# What drivelab needs to build `drivelab` and its tests, plus the build tools (a bare GPU image may lack cmake
+# and ninja). Not the SDL viewer or Google Benchmark: gpu_check.sh builds without them when they are absent.
 packages=(
   cmake ninja-build pkg-config
-  libbox2d-dev libsdl2-dev libyaml-cpp-dev catch2 libcli11-dev nlohmann-json3-dev libsqlite3-dev
-  libgif-dev libplplot-dev plplot-driver-cairo libbenchmark-dev libstb-dev
+  libbox2d-dev libyaml-cpp-dev catch2 libcli11-dev nlohmann-json3-dev libsqlite3-dev
+  libgif-dev libplplot-dev plplot-driver-cairo libstb-dev
 )
 mkdir -p "$dest"
 cd "$dest"
@@ -25,12 +25,9 @@ fi
 # The dependency closure (Depends and PreDepends only), real packages only.
 mapfile -t closure < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
   --no-replaces --no-enhances "${packages[@]}" | grep -v '^ ' | grep -v '^<' | sort -u)
-wanted=()
-for pkg in "${closure[@]}"; do
-  priority=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Priority: //p' | head -n 1)
-  case "$priority" in required | important) continue ;; esac
-  wanted+=("$pkg")
-done
+# One apt-cache call for all: the candidate version's priority of each.
+mapfile -t wanted < <(apt-cache show --no-all-versions "${closure[@]}" 2>/dev/null |
+  awk '/^Package: /{p=$2} /^Priority: /{if ($2 != "required" && $2 != "important") print p}' | sort -u)
 echo "downloading ${#wanted[@]} packages into $dest (of ${#closure[@]} in the closure)" >&2
 apt-get download "${wanted[@]}" >/dev/null
 ls -1 ./*.deb | wc -l | xargs -I{} echo "{} .deb files in $dest" >&2

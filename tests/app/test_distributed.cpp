@@ -191,3 +191,22 @@ TEST_CASE("algorithms that do not train data-parallel are refused with one line 
   CHECK(r.code == 2);
   CHECK(r.output.find("agent.algo: bc does not train data-parallel (WORLD_SIZE=2)") != std::string::npos);
 }
+
+TEST_CASE("a data-parallel run resumes on every rank from rank 0's checkpoint", "[app][dist]") {
+  const fs::path dir = fresh_dir("resume");
+  const std::string args = std::string(DRIVELAB_SOURCE_DIR) + "/configs/a2c_track.yaml" + kTiny + " train.num_envs=2";
+  const fs::path run = dir / "run";
+  const auto first = dl::test::run("train --nproc 2 " + args + " train.total_steps=32 --run-dir " + run.string());
+  INFO(first.output);
+  REQUIRE(first.code == 0);
+  // --resume takes the run's config; the longer budget comes as an override.
+  const auto second = dl::test::run("train --nproc 2 --resume " + run.string() +
+                                    " train.total_steps=64 --no-progress --no-video");
+  INFO(second.output);
+  REQUIRE(second.code == 0);
+  CHECK(dl::agents::checkpoint_step((run / "checkpoints" / "latest.pt").string()) == 64);
+  const std::string csv = slurp(run / "metrics.csv");
+  CHECK(csv.find("\n32,") != std::string::npos);
+  CHECK(csv.find("\n64,") != std::string::npos);
+  fs::remove_all(dir);
+}
