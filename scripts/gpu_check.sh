@@ -36,6 +36,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 mkdir -p "$(dirname "$out")" "$build"
+build=$(cd "$build" && pwd)
 results="$build/gpu_check.results"  # one JSON object per line, assembled at the end
 : >"$results"
 log() { printf '[gpu_check] %s\n' "$*" >&2; }
@@ -58,6 +59,25 @@ PY
   return 0
 }
 
+# The JSON of every result so far (atomically: a .tmp beside it, then renamed).
+write_json() {
+  python3 - "$results" "$out" <<'PY'
+import json, os, platform, socket, sys, time
+rows = [json.loads(line) for line in open(sys.argv[1])]
+doc = {
+    "drivelab_gpu_check": 1,
+    "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    "host": socket.gethostname(),
+    "machine": platform.machine(),
+    "passed": all(r["status"] != "failed" for r in rows),
+    "results": rows,
+}
+with open(sys.argv[2] + ".tmp", "w") as f:
+    json.dump(doc, f, indent=2)
+os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+PY
+}
+
 # --- 1. PyTorch: the machine's own, else the pinned wheel setup.sh installs -----------------------------
 py=""
 for candidate in "${DRIVELAB_PYTHON:-}" python3 "${DRIVELAB_CACHE:-$HOME/.cache/drivelab}/torch-2.13.0/bin/python"; do
@@ -67,7 +87,7 @@ done
 if [ -z "$py" ]; then
   log "no PyTorch found (python3 -c 'import torch' failed; no cached wheel): nothing to build against"
   record pytorch failed reason="no python with torch"
-  python3 -c 'import json,sys; print(json.dumps({"results":[json.loads(l) for l in open(sys.argv[1])]}, indent=2))' "$results" >"$out"
+  write_json
   exit 1
 fi
 torch_info=$("$py" -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.is_available(), torch.cuda.device_count(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "-", sep="|")')
@@ -77,7 +97,7 @@ log "PyTorch $torch_version (CUDA $torch_cuda) from $py: cuda available $cuda_ok
 record pytorch ok python="$py" version="$torch_version" cuda_version="$torch_cuda" gpus="$gpu_count" gpu_name="$gpu_name"
 
 # --- 2. Debian packages carried as .deb files -------------------------------------------------------------
-prefix="$here/$build/deb-prefix"
+prefix="$build/deb-prefix"
 if [ -n "$debs" ]; then
   if [ ! -d "$debs" ]; then log "--debs $debs: not a folder"; exit 2; fi
   mkdir -p "$prefix"
@@ -120,11 +140,17 @@ if [ "$skip_build" = 0 ]; then
   else
     log "build failed: see $build/configure.log and $build/build.log"
     record build failed log="$build/build.log"
-    python3 -c 'import json,sys; print(json.dumps({"results":[json.loads(l) for l in open(sys.argv[1])]}, indent=2))' "$results" >"$out"
+    write_json
     exit 1
   fi
 fi
 bin="$build/drivelab"
+if [ ! -x "$bin" ]; then
+  log "no $bin (--skip-build with a folder that holds no build)"
+  record build failed reason="no drivelab binary in $build"
+  write_json
+  exit 1
+fi
 
 # --- 4. Tests: the device tests (they take the CUDA branch where a GPU is present) and data-parallel ---------
 run_test() {  # run_test NAME EXECUTABLE FILTER
@@ -197,21 +223,6 @@ else
 fi
 
 # --- 7. The JSON ----------------------------------------------------------------------------------------------
-python3 - "$results" "$out" <<'PY'
-import json, platform, socket, sys, time
-rows = [json.loads(line) for line in open(sys.argv[1])]
-doc = {
-    "drivelab_gpu_check": 1,
-    "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    "host": socket.gethostname(),
-    "machine": platform.machine(),
-    "passed": all(r["status"] != "failed" for r in rows),
-    "results": rows,
-}
-with open(sys.argv[2] + ".tmp", "w") as f:
-    json.dump(doc, f, indent=2)
-import os
-os.replace(sys.argv[2] + ".tmp", sys.argv[2])
-PY
+write_json
 log "wrote $out"
 exit $failed

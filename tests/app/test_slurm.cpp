@@ -1,6 +1,6 @@
 // examples/slurm/: the sbatch scripts run as Slurm would run them, with Slurm's variables set by hand and
 // a stand-in for srun that starts SLURM_NTASKS local tasks (tiny budgets).
-#include <catch2/catch.hpp>
+#include "tests/agents/catch_torch.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
