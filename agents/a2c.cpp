@@ -8,6 +8,7 @@
 //   ent_coef, vf_coef, max_grad_norm, anneal_lr, learning_rate as in PPO
 //   optimizer      auto = RMSprop (alpha 0.99, eps 1e-5) as the paper's implementations use
 // Loop: collect a rollout -> advantages -> one step on policy + value + entropy loss -> log.
+#include "agents/distributed.h"
 #include "agents/session.h"
 #include "agents/algorithm.h"
 
@@ -33,7 +34,7 @@ TrainResult train_a2c(const TrainJob& job) {
     auto returns = (advantages + s.values).flatten(0, 1);
     advantages = advantages.flatten(0, 1);
     if (cfg.norm_adv && advantages.numel() > 1)
-      advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8);
+      advantages = dist::normalize_over_ranks(advantages, 1e-8);  // data-parallel: over every rank's batch
 
     auto eval = policy->evaluate(s.obs.flatten(0, 1), s.actions.flatten(0, 1));
     auto pg_loss = -(advantages * eval.log_prob).mean();
@@ -60,6 +61,7 @@ Algorithm a2c_algorithm() {
   a.check = check_policy_net;
   a.load_actor = load_policy_actor;
   a.actor_critic = true;
+  a.data_parallel = true;
   a.resume = Resume::from_latest;
   return a;
 }

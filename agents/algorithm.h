@@ -41,6 +41,7 @@ struct Algorithm {
   LearningCurve curve = LearningCurve::returns;
   bool recurrent_policies = false;  // whether agent.net.policy may be a recurrent one (gtrxl)
   bool actor_critic = false;        // its checkpoints hold an ActorCritic (save_checkpoint), as export reads
+  bool data_parallel = false;       // trains across ranks (agents/distributed.h: Session all-reduces)
 };
 
 // Adds an algorithm. Throws std::logic_error for an empty name, a missing train function or a name taken.

@@ -20,6 +20,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "agents/distributed.h"
 #include "agents/session.h"
 #include "agents/algorithm.h"
 
@@ -158,7 +159,8 @@ TrainResult train_ppo(const TrainJob& job) {
           clipfrac = ((ratio - 1.0).abs() > cfg.clip_coef).to(torch::kFloat32).mean();
         }
         auto mb_adv = pick(b.advantages);
-        if (cfg.norm_adv && mb_adv.numel() > 1) mb_adv = (mb_adv - mb_adv.mean()) / (mb_adv.std() + 1e-8);
+        // Data-parallel: over every rank's minibatch, the 1-process minibatch of W times the rows.
+        if (cfg.norm_adv && mb_adv.numel() > 1) mb_adv = dist::normalize_over_ranks(mb_adv, 1e-8);
 
         // Clipped surrogate: the pessimistic (max of losses) of the raw and the clipped ratio.
         auto pg_loss1 = -mb_adv * ratio;
@@ -242,6 +244,7 @@ Algorithm ppo_algorithm() {
   };
   a.load_actor = load_policy_actor;
   a.actor_critic = true;
+  a.data_parallel = true;
   a.resume = Resume::from_latest;
   a.recurrent_policies = true;
   return a;

@@ -9,6 +9,7 @@
 // Config (agents/config.h, AgentConfig): gamma; norm_adv (normalize G - V over the batch); ent_coef,
 // vf_coef, max_grad_norm, anneal_lr, learning_rate; optimizer auto = Adam. num_steps, gae_lambda and the
 // PPO fields are not used.
+#include "agents/distributed.h"
 #include "agents/session.h"
 #include "agents/algorithm.h"
 
@@ -37,17 +38,20 @@ TrainResult train_reinforce(const TrainJob& job) {
     auto returns = (advantages + values).flatten(0, 1);
     advantages = advantages.flatten(0, 1);
     auto valid = s.valid.slice(0, 0, T).flatten(0, 1).to(device);
-    const auto count = valid.sum().clamp_min(1.0);
+    // Data-parallel: means over every rank's valid steps (the ranks' episodes differ in length). Each rank's
+    // loss is its share of the global mean times W, so the averaged gradient is the global mean's.
+    const auto count = dist::sum_over_ranks(valid.sum()).clamp_min(1.0);
+    const double ranks = dist::world_size();
     if (cfg.norm_adv) {
-      auto mean = (advantages * valid).sum() / count;
-      auto var = ((advantages - mean).pow(2) * valid).sum() / count;
+      auto mean = dist::sum_over_ranks((advantages * valid).sum()) / count;
+      auto var = dist::sum_over_ranks(((advantages - mean).pow(2) * valid).sum()) / count;
       advantages = (advantages - mean) / (var.sqrt() + 1e-8);
     }
 
     auto eval = policy->evaluate(s.obs.slice(0, 0, T).flatten(0, 1), s.actions.slice(0, 0, T).flatten(0, 1));
-    auto pg_loss = -(advantages * eval.log_prob * valid).sum() / count;
-    auto v_loss = 0.5 * ((eval.value - returns).pow(2) * valid).sum() / count;
-    auto entropy = (eval.entropy * valid).sum() / count;
+    auto pg_loss = -ranks * (advantages * eval.log_prob * valid).sum() / count;
+    auto v_loss = ranks * 0.5 * ((eval.value - returns).pow(2) * valid).sum() / count;
+    auto entropy = ranks * (eval.entropy * valid).sum() / count;
     auto loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss;
 
     session.gradient_step(loss, cfg.max_grad_norm);
@@ -69,6 +73,7 @@ Algorithm reinforce_algorithm() {
   a.check = check_policy_net;
   a.load_actor = load_policy_actor;
   a.actor_critic = true;
+  a.data_parallel = true;
   a.resume = Resume::from_latest;
   return a;
 }

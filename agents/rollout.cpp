@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
+#include "agents/distributed.h"
 #include "agents/eval_tally.h"
 #include "envs/registry.h"
 #include "io/files.h"
@@ -114,17 +116,23 @@ torch::Tensor done_mask(const std::vector<uint8_t>& dones, torch::Device device)
 
 Rollout::Rollout(const TrainJob& job, ActorCritic policy, torch::Device device, int64_t max_steps)
     : job_(job), policy_(std::move(policy)), device_(device), num_envs_(job.train.num_envs) {
+  // Data-parallel runs: this rank's envs are envs first_env_ .. first_env_ + N - 1 of all ranks' W * N.
+  world_envs_ = static_cast<int64_t>(num_envs_) * dist::world_size();
+  first_env_ = static_cast<int64_t>(num_envs_) * dist::rank();
   EnvFactory factory = env_factory_or_default(job.env_factory);
   envs::EnvConfig env_config = job.env;
+  const int first = static_cast<int>(first_env_);
   vec_ = std::make_unique<envs::VectorEnv>(
-      [factory, env_config](int i) { return factory(env_config, i); }, num_envs_,
+      [factory, env_config, first](int i) { return factory(env_config, first + i); }, num_envs_,
       resolve_threads(job.train.num_threads));
   const auto& spec = vec_->observation_spec();
   const int64_t obs_dim = spec.size();
   if (spec.dtype == envs::DType::f32 && job.agent.normalize_obs)
     obs_norm_ = std::make_unique<envs::ObsNormalizer>(static_cast<int>(obs_dim), job.agent.clip_obs);
   if (job.agent.normalize_reward)
-    reward_scaler_ = std::make_unique<envs::RewardScaler>(num_envs_, job.agent.gamma, job.agent.clip_reward);
+    // Every rank keeps the scaler of all W * N envs (their returns come with each step's exchange).
+    reward_scaler_ = std::make_unique<envs::RewardScaler>(static_cast<int>(world_envs_), job.agent.gamma,
+                                                          job.agent.clip_reward);
 
   const int64_t T = max_steps, N = num_envs_;
   const int64_t A = policy_->action_dim();
@@ -149,10 +157,20 @@ Rollout::Rollout(const TrainJob& job, ActorCritic policy, torch::Device device, 
   }
 }
 
-void Rollout::load_obs(const void* raw, bool update_stats) {
+void Rollout::load_obs(const void* raw, bool update_stats, const float* all_rows) {
   std::memcpy(host_obs_.data_ptr(), raw, host_obs_.nbytes());
   if (obs_norm_) {
-    if (update_stats) obs_norm_->update(static_cast<const float*>(raw), num_envs_);
+    if (update_stats && dist::active()) {
+      // Every rank's rows in global order, as one batch: the statistics a 1-process run would keep.
+      std::vector<char> gathered;
+      if (!all_rows) {
+        gathered = dist::all_gather_bytes(raw, host_obs_.nbytes());
+        all_rows = reinterpret_cast<const float*>(gathered.data());
+      }
+      obs_norm_->update(all_rows, static_cast<int>(world_envs_));
+    } else if (update_stats) {
+      obs_norm_->update(static_cast<const float*>(raw), num_envs_);
+    }
     obs_norm_->normalize(host_obs_.data_ptr<float>(), num_envs_);
   }
 }
@@ -163,7 +181,7 @@ torch::Tensor Rollout::device_obs() {
 }
 
 void Rollout::reset_envs(uint64_t seed) {
-  vec_->reset(seed);
+  vec_->reset(seed + static_cast<uint64_t>(first_env_));  // env i of all W * N gets seed + i
   load_obs(vec_->obs(), /*update_stats=*/true);
   memory_ = policy_->initial_memory(num_envs_, device_);
 }
@@ -214,7 +232,10 @@ int64_t Rollout::collect(int64_t steps, bool first_episode_only) {
     Stopwatch inference_clock;
     auto obs = device_obs();
     if (memory_.defined() && t % s.sequence_length == 0) s.sequence_memory[t / s.sequence_length] = memory_;
+    std::optional<dist::GlobalRows> global_rows;
+    if (dist::active()) global_rows.emplace(first_env_, world_envs_);
     auto out = policy_->act(obs, /*deterministic=*/false, &memory_);
+    global_rows.reset();
     put(s.obs, t, obs);
     put(s.actions, t, out.action);
     put(s.log_probs, t, out.log_prob);
@@ -231,7 +252,15 @@ int64_t Rollout::collect(int64_t steps, bool first_episode_only) {
     const auto* term = vec_->terminated();
     const auto* trunc = vec_->truncated();
     for (int64_t i = 0; i < N; ++i) dones_[i] = term[i] || trunc[i];
-    if (reward_scaler_) reward_scaler_->scale(rewards_.data(), dones_.data());
+    bool all_finished = first_episode_only;
+    for (int64_t i = 0; i < N && all_finished; ++i) all_finished = finished[i] || dones_[i];
+    const float* all_obs = nullptr;
+    if (dist::active()) {
+      all_finished = exchange_step(all_finished);
+      all_obs = obs_norm_ ? exchanged_obs_.data() : nullptr;
+    } else if (reward_scaler_) {
+      reward_scaler_->scale(rewards_.data(), dones_.data());
+    }
     bootstrap_truncations(rewards_.data());
     const auto& infos = vec_->infos();
     for (int64_t i = 0; i < N; ++i) {
@@ -247,17 +276,49 @@ int64_t Rollout::collect(int64_t steps, bool first_episode_only) {
       }
     }
     if (memory_.defined()) memory_.forget(done_mask(dones_, device_));
-    load_obs(vec_->obs(), /*update_stats=*/true);
+    load_obs(vec_->obs(), /*update_stats=*/true, all_obs);
     inference_s_ += post_clock.seconds();
     ++t;
-    if (first_episode_only && std::all_of(finished.begin(), finished.end(), [](uint8_t f) { return f; }))
-      break;
+    if (first_episode_only && all_finished) break;
   }
   Stopwatch value_clock;
   s.last_value.copy_(policy_->value(device_obs(), &memory_));
   s.steps = t;
   inference_s_ += value_clock.seconds();
   return t * N;
+}
+
+bool Rollout::exchange_step(bool all_finished) {
+  // One all-gather per vector step: [finished flag, raw rewards N, dones N, raw obs N x dim (normalizer)].
+  const int64_t N = num_envs_;
+  const int64_t obs_floats = obs_norm_ ? host_obs_.numel() : 0;
+  const int64_t row = 1 + 2 * N + obs_floats;
+  exchange_row_.resize(row);
+  exchange_row_[0] = all_finished ? 1.f : 0.f;
+  std::memcpy(&exchange_row_[1], rewards_.data(), N * sizeof(float));
+  for (int64_t i = 0; i < N; ++i) exchange_row_[1 + N + i] = dones_[i];
+  if (obs_floats) std::memcpy(&exchange_row_[1 + 2 * N], vec_->obs(), obs_floats * sizeof(float));
+  const auto bytes = dist::all_gather_bytes(exchange_row_.data(), row * sizeof(float));
+  const auto* all = reinterpret_cast<const float*>(bytes.data());
+  const int W = dist::world_size();
+  std::vector<float> rewards(world_envs_);
+  std::vector<uint8_t> dones(world_envs_);
+  exchanged_obs_.resize(static_cast<size_t>(obs_floats) * W);
+  bool everyone = true;
+  for (int r = 0; r < W; ++r) {
+    const float* part = all + r * row;
+    everyone = everyone && part[0] != 0.f;
+    for (int64_t i = 0; i < N; ++i) {
+      rewards[r * N + i] = part[1 + i];
+      dones[r * N + i] = part[1 + N + i] != 0.f;
+    }
+    if (obs_floats) std::memcpy(&exchanged_obs_[r * obs_floats], part + 1 + 2 * N, obs_floats * sizeof(float));
+  }
+  if (reward_scaler_) {
+    reward_scaler_->scale(rewards.data(), dones.data());
+    std::memcpy(rewards_.data(), &rewards[first_env_], N * sizeof(float));
+  }
+  return everyone;
 }
 
 }  // namespace dl::agents

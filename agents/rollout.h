@@ -103,7 +103,11 @@ class Rollout {
   double inference_seconds() const { return inference_s_; }
 
  private:
-  void load_obs(const void* raw, bool update_stats);  // raw env obs -> host_obs_ (normalized)
+  // raw env obs -> host_obs_ (normalized). Data-parallel: all_rows holds every rank's raw obs (else gathered).
+  void load_obs(const void* raw, bool update_stats, const float* all_rows = nullptr);
+  // Data-parallel: shares this step's raw rewards, dones and obs with the other ranks, applies the global
+  // reward scaler, keeps the gathered obs for load_obs; returns whether every rank's envs all finished.
+  bool exchange_step(bool all_finished);
   torch::Tensor device_obs();
   void bootstrap_truncations(float* rewards);
 
@@ -111,6 +115,8 @@ class Rollout {
   ActorCritic policy_;
   torch::Device device_;
   int num_envs_;
+  int64_t world_envs_ = 0, first_env_ = 0;  // data-parallel: all ranks' envs, and this rank's first
+  std::vector<float> exchange_row_, exchanged_obs_;
   std::unique_ptr<envs::VectorEnv> vec_;
   std::unique_ptr<envs::ObsNormalizer> obs_norm_;
   std::unique_ptr<envs::RewardScaler> reward_scaler_;

@@ -4,9 +4,11 @@
 #include "agents/actor.h"
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
+#include "agents/distributed.h"
 #include "io/files.h"
 
 namespace dl::agents {
@@ -38,7 +40,7 @@ std::unique_ptr<envs::ObsNormalizer> normalizer_from_state(const std::vector<dou
 
 
 Session::Session(const TrainJob& job_in, std::string algo_in, int64_t rollout_capacity)
-    : job(job_in), algo(std::move(algo_in)), device(resolve_device(job_in.train.device)) {
+    : job(job_in), algo(std::move(algo_in)), device(dist::join_from_env(resolve_device(job_in.train.device))) {
   if (job.train.num_envs < 1) throw io::InputError("train.num_envs must be at least 1");
   // One place seeds everything torch draws: weight init, action sampling, minibatch shuffles.
   torch::manual_seed(job.train.seed);
@@ -74,6 +76,7 @@ void Session::zero_grad() { flat_grads_.zero_(); }
 void Session::gradient_step(const torch::Tensor& loss, double max_grad_norm) {
   zero_grad();
   loss.backward();
+  dist::all_reduce_mean(flat_grads_);  // data-parallel: every rank steps with the mean gradient (no-op alone)
   clip_grad_norm(max_grad_norm);
   optimizer->step();
 }
@@ -91,6 +94,11 @@ std::unique_ptr<torch::optim::Optimizer> Session::make_optimizer(const std::stri
   if (kind != "adam" && kind != "rmsprop")
     throw io::InputError("agent.optimizer: unknown optimizer '" + kind + "' (expected adam or rmsprop)");
   flatten_parameters();
+  if (dist::active() && dist::rank() == 0)
+    std::printf("data-parallel: %d ranks on %s; one all-reduce of %lld gradients (%.1f KiB) per gradient step\n",
+                dist::world_size(), device.is_cuda() ? "cuda (nccl)" : "cpu (gloo)",
+                static_cast<long long>(flat_grads_.numel()), flat_grads_.numel() * 4 / 1024.0);
+  std::fflush(stdout);
   std::vector<torch::Tensor> flat{flat_params_};
   if (kind == "adam")
     return std::make_unique<torch::optim::Adam>(flat, torch::optim::AdamOptions(job.agent.learning_rate).eps(adam_eps));
@@ -140,8 +148,16 @@ double Session::anneal_learning_rate() {
 void Session::reset_envs_for_update() { rollout->reset_envs(env_seed(job.train.seed, update + 1)); }
 
 void Session::collect(int64_t steps, bool first_episode_only) {
-  global_step += rollout->collect(steps, first_episode_only);
-  const auto& e = rollout->episodes();
+  const int64_t taken = rollout->collect(steps, first_episode_only);
+  EpisodeSummary e = rollout->episodes();
+  std::vector<double> sums{static_cast<double>(taken), static_cast<double>(e.count),
+                           e.return_sum, e.length_sum, static_cast<double>(e.laps)};
+  dist::all_reduce_sum(sums);  // data-parallel: steps and episodes of every rank (no-op alone)
+  global_step += static_cast<int64_t>(sums[0]);
+  e.count = static_cast<int>(sums[1]);
+  e.return_sum = sums[2];
+  e.length_sum = sums[3];
+  e.laps = static_cast<int>(sums[4]);
   if (e.count > 0) {
     // The mean over the episodes that ended during this rollout: one row per update in metrics.csv.
     scalar("charts/episodic_return", e.mean_return());
@@ -176,9 +192,13 @@ void Session::end_update(double update_seconds) {
 
   const int64_t before = last_logged_step_;
   last_logged_step_ = global_step;
-  const bool eval_due = job.train.eval_episodes > 0 && (passed_multiple(job.train.eval_every, before, global_step) || done());
+  // Data-parallel: rank 0 alone evaluates and writes (the others wait at their next collective).
+  const bool eval_due = job.train.eval_episodes > 0 && dist::rank() == 0 &&
+                        (passed_multiple(job.train.eval_every, before, global_step) || done());
   if (eval_due) evaluate_now();
-  if (!job.run_dir.empty() && (passed_multiple(job.train.checkpoint_every, before, global_step) || done())) {
+  const bool checkpoint_due = passed_multiple(job.train.checkpoint_every, before, global_step) || done();
+  if (checkpoint_due) dist::check_identical(flat_params_, global_step);  // data-parallel only
+  if (!job.run_dir.empty() && checkpoint_due) {
     if (job.metrics) job.metrics->before_checkpoint(global_step);
     save("latest.pt");
   }
@@ -216,6 +236,7 @@ void Session::evaluate_now() {
 }
 
 void Session::save(const std::string& name) {
+  if (dist::rank() != 0) return;
   {
     torch::NoGradGuard no_grad;
     for (const auto& p : policy->parameters())

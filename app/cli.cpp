@@ -13,6 +13,7 @@
 #include "app/view/viewer_commands.h"
 #include "app/sweep/sweep.h"
 #include "app/tracks/track_commands.h"
+#include "app/train/train_workers.h"
 #include "sim/track.h"
 
 namespace dl::app {
@@ -53,9 +54,16 @@ int run_cli(int argc, char** argv) {
   train_cmd->add_flag("!--no-progress", train.progress, "Print no progress line");
   train_cmd->add_flag("--print-config", train.print_config, "Print the resolved config and exit");
   train_cmd->add_flag("!--no-video", train.video, "Write no final_policy.gif at the end");
+  int train_nproc = 1;
+  train_cmd->add_option("--nproc", train_nproc,
+                        "Data-parallel: start N local worker processes (Gloo on CPU, NCCL on CUDA; docs/scaling.md)")
+      ->check(CLI::Range(1, 1024));
   train_cmd->footer(
       "A config argument containing '=' is taken as an override, so `drivelab train train.seed=2` trains the\n"
-      "default config with seed 2. Exit codes: 0 done, 1 failed (e.g. NaN loss), 2 bad input.");
+      "default config with seed 2. With the torchrun variables set (MASTER_ADDR, MASTER_PORT, RANK,\n"
+      "WORLD_SIZE, LOCAL_RANK) each process is one rank of a data-parallel run: train.num_envs envs per rank,\n"
+      "train.total_steps over all ranks; rank 0 writes the run folder. DRIVELAB_DIST_TIMEOUT_S (default 300)\n"
+      "bounds every collective. Exit codes: 0 done, 1 failed (e.g. NaN loss, a lost rank), 2 bad input.");
 
   EvalArgs eval;
   auto* eval_cmd = app.add_subcommand("eval", "Evaluate a trained agent on unseen test tracks, or on given track files.");
@@ -138,6 +146,7 @@ int run_cli(int argc, char** argv) {
         train.overrides.insert(train.overrides.begin(), train.config);
         train.config.clear();
       }
+      if (train_nproc > 1 && !train.print_config) return launch_local_workers(argc, argv, train_nproc);
       return cmd_train(train);
     }
     if (*eval_cmd) {

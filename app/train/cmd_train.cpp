@@ -16,6 +16,8 @@
 #include "app/train/rollout_video.h"
 #include "app/train/tensorboard.h"
 #include "app/tracks/track_commands.h"
+#include "app/train/train_workers.h"
+#include "agents/distributed.h"
 
 namespace fs = std::filesystem;
 
@@ -103,12 +105,16 @@ int cmd_train(const TrainArgs& args) {
     }
   }
   try {
+    check_data_parallel(job, config_origin);
     agents::check_train_job(job);
   } catch (const ConfigError&) {
     throw;
   } catch (const io::InputError& e) {
     throw ConfigError(config_origin + ": " + e.what());
   }
+  // Data-parallel (torchrun variables or --nproc): rank 0 alone writes; the others learn its run folder.
+  join_data_parallel(job);
+  if (agents::dist::rank() != 0) return train_as_worker(job);
 
   if (run_dir.empty())
     run_dir = make_run_dir(config.run.dir, config.env.id, config.agent.algo, config.train.seed, config.run.name,
@@ -118,6 +124,7 @@ int cmd_train(const TrainArgs& args) {
   write_file_atomic((fs::path(run_dir) / "config.yaml").string(), resolved);
   std::printf("run folder: %s\n", run_dir.c_str());
   std::fflush(stdout);
+  agents::dist::share_from_rank0("run_dir", run_dir);
 
   CsvMetrics metrics((fs::path(run_dir) / "metrics.csv").string(), args.progress, keep_through_step);
   // TensorBoard sees the same scalars, the config as text and, at the end, the curve and the GIF.
