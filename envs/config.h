@@ -138,6 +138,7 @@ struct EnvConfig {
   std::string track_source = "procedural";  // procedural | gan:PATH (train tracks from a generator file)
   float generated_fraction = 1.0f;   // gan: share of train episodes on generated tracks (rest procedural)
   float circuit_fraction = 0.0f;     // share of train episodes on `circuit` preset layouts (the rest on `preset`)
+  bool random_start = false;         // train episodes on procedural tracks start at a random point of the lap
   std::string action = "continuous"; // continuous | discrete
   int max_steps = 1000;              // time limit (truncation)
   int action_repeat = 1;
@@ -198,6 +199,7 @@ void visit_fields(EnvConfig& c, V& v) {
   v.field("track_source", c.track_source, "procedural | gan:PATH: train tracks from a track generator file");
   v.field("generated_fraction", c.generated_fraction, "gan: share of train episodes on generated tracks", 0.f, 1.f);
   v.field("circuit_fraction", c.circuit_fraction, "share of train episodes on circuit-preset layouts (test tracks: none)", 0.f, 1.f);
+  v.field("random_start", c.random_start, "train episodes on procedural tracks start at a random point of the lap (test tracks and track files: at the start line)");
   v.choice("action", c.action, {{"continuous", "continuous"}, {"discrete", "discrete"}}, "action space");
   v.field("max_steps", c.max_steps, "time limit in env steps (truncation)", 1, 1 << 30);
   v.field("action_repeat", c.action_repeat, "physics steps per env step", 1, 64);

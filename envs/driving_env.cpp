@@ -5,6 +5,7 @@
 
 #include "envs/pixels.h"
 #include "envs/randomize.h"
+#include "sim/track_start.h"
 
 namespace dl::envs {
 namespace {
@@ -60,6 +61,15 @@ DrivingEnv::DrivingEnv(const EnvConfig& config)
     throw std::invalid_argument("action_repeat must be >= 1, got " + std::to_string(config.action_repeat));
 }
 
+const sim::Track& DrivingEnv::procedural_track(uint64_t track_id) {
+  const sim::TrackParams& params = world_->mutable_config().track;
+  if (!random_start_track_ || random_start_track_->seed != track_id || random_start_params_ != params) {
+    random_start_track_ = sim::generate_track(track_id, params);
+    random_start_params_ = params;
+  }
+  return *random_start_track_;
+}
+
 void DrivingEnv::reset(uint64_t seed, void* obs, Info& info) {
   rng_.reseed(seed);
   world_->mutable_config() = randomized_world(base_world_, config_.randomize, rng_);
@@ -72,8 +82,18 @@ void DrivingEnv::reset(uint64_t seed, void* obs, Info& info) {
     // other configs keep their random stream.
     if (config_.circuit_fraction > 0 && config_.tracks == "train" && rng_.uniform() < config_.circuit_fraction)
       world_->mutable_config().track = circuit_params_;
-    if (const sim::Track* generated = tracks_.generated(track_id, rng_)) world_->reset(rng_.next_u64(), *generated);
-    else world_->reset(rng_.next_u64(), track_id);
+    const sim::Track* generated = tracks_.generated(track_id, rng_);
+    const uint64_t world_seed = rng_.next_u64();
+    if (config_.random_start && config_.tracks == "train") {
+      // The start point is drawn after the world seed, so a run without random starts keeps its stream.
+      const sim::Track& track = generated ? *generated : procedural_track(track_id);
+      const int start = static_cast<int>(rng_.uniform_int(0, track.num_tiles() - 1));
+      world_->reset(world_seed, sim::started_at(track, start));
+    } else if (generated) {
+      world_->reset(world_seed, *generated);
+    } else {
+      world_->reset(world_seed, track_id);
+    }
   }
   started_ = true;
   info = Info{};

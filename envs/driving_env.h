@@ -6,6 +6,7 @@
 // step, and an episode that ends inside the repeat stops there.
 #pragma once
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "envs/config.h"
@@ -39,6 +40,9 @@ class DrivingEnv : public Env {
   float physics_step(const sim::Action& action, bool& terminated, Info& info);
   void write_obs(void* obs);
   void fill_info(Info& info) const;
+  // The procedural track `track_id` under the world's current track parameters (random_start needs the
+  // track itself to move its start; the last one is kept, as World keeps its own).
+  const sim::Track& procedural_track(uint64_t track_id);
 
   EnvConfig config_;
   sim::WorldConfig base_world_;
@@ -51,6 +55,8 @@ class DrivingEnv : public Env {
   ActionSpec action_spec_;
   sim::TrackParams circuit_params_;  // for config.circuit_fraction
   sim::DrawList draw_list_;
+  std::optional<sim::Track> random_start_track_;  // config.random_start: the last procedural track
+  sim::TrackParams random_start_params_;
   bool left_playfield_ = false;  // set by physics_step: the step's reward is then off_playfield alone
   bool started_ = false;  // step() before the first reset() is an error, not a crash
 };

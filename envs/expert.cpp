@@ -35,12 +35,13 @@ ExpertDriver::ExpertDriver(const ExpertParams& params) : params_(params) {}
 
 void ExpertDriver::sync_track(const sim::Track& track) {
   if (&track == track_ && track.seed == track_seed_ && track.num_tiles() == track_tiles_ &&
-      track.length_m == track_length_m_)
+      track.length_m == track_length_m_ && (track.center.empty() || (track.center[0].x == track_start_.x && track.center[0].y == track_start_.y)))
     return;
   track_ = &track;
   track_seed_ = track.seed;
   track_tiles_ = track.num_tiles();
   track_length_m_ = track.length_m;
+  track_start_ = track.center.empty() ? sim::Vec2{} : track.center[0];
   query_.build(&track);
   segment_hint_ = 0;
 }

@@ -53,6 +53,7 @@ class ExpertDriver {
   uint64_t track_seed_ = 0;
   int track_tiles_ = 0;
   float track_length_m_ = 0;
+  sim::Vec2 track_start_;  // the same track started elsewhere (env.random_start) is a new numbering
   int segment_hint_ = 0;
 };
 
