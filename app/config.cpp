@@ -354,7 +354,8 @@ void read_tree(RunConfig& config, const YAML::Node& root, const Origin& origin) 
     Reader head(env, "env", origin);
     std::string id = config.env.id;
     head.choice("id", id, {{"track", "track"}, {"carracing", "carracing"}, {"traffic", "traffic"},
-                           {"track-pomdp", "track-pomdp"}}, "");
+                           {"track-pomdp", "track-pomdp"}, {"track-blackout", "track-blackout"},
+                           {"track-cue", "track-cue"}}, "");
     if (id != config.env.id) config.env = envs::default_env_config(id);
     if (env["preset"]) {
       head.choice("preset", config.env.preset, {{"easy", "easy"}, {"medium", "medium"}, {"hard", "hard"}, {"circuit", "circuit"}}, "");
