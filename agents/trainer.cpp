@@ -25,9 +25,9 @@ TrainResult train_track_gan(const TrainJob& job);             // agents/track_ga
 TrainResult train_world_model(const TrainJob& job);           // agents/world_model_stages.cpp
 
 TrainResult train(const TrainJob& job) {
-  if (job.agent.net.policy == "gtrxl" && job.agent.algo != "ppo")
-    throw io::InputError("agent.net.policy: gtrxl (a recurrent policy) trains with agent.algo: ppo only, not " +
-                             job.agent.algo);
+  if (recurrent_policy(job.agent.net) && job.agent.algo != "ppo")
+    throw io::InputError("agent.net.policy: " + job.agent.net.policy +
+                         " (a recurrent policy) trains with agent.algo: ppo only, not " + job.agent.algo);
   if (job.agent.algo == "ppo" && !job.agent.init_from.empty()) return train_ppo_from_init(job);
   if (job.agent.algo == "bc") return train_bc(job);
   if (job.agent.algo == "dagger") return train_dagger(job);
@@ -51,9 +51,9 @@ void check_train_job(const TrainJob& job) {
   const AgentConfig& agent = job.agent;
   auto first_line = [](const std::string& text) { return text.substr(0, text.find('\n')); };
   resolve_device(job.train.device);
-  if (agent.net.policy == "gtrxl" && agent.algo != "ppo")
-    throw io::InputError("agent.net.policy: gtrxl (a recurrent policy) trains with agent.algo: ppo only, not " +
-                         agent.algo);
+  if (recurrent_policy(agent.net) && agent.algo != "ppo")
+    throw io::InputError("agent.net.policy: " + agent.net.policy +
+                         " (a recurrent policy) trains with agent.algo: ppo only, not " + agent.algo);
   if (agent.algo == "decision_transformer" && agent.d_model % agent.n_heads != 0)
     throw io::InputError("agent.n_heads: " + std::to_string(agent.n_heads) + " does not divide agent.d_model " +
                          std::to_string(agent.d_model));
