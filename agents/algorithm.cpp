@@ -25,12 +25,12 @@ std::vector<Algorithm>& table() {
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 void check_recurrent_allowed(const TrainJob& job, const Algorithm& algorithm) {
-  if (job.agent.net.policy != "gtrxl" || algorithm.recurrent_policies) return;
+  if (!recurrent_policy(job.agent.net) || algorithm.recurrent_policies) return;
   std::string allowed;
   for (const Algorithm& a : table())
     if (a.recurrent_policies) allowed += (allowed.empty() ? "" : " or ") + a.name;
-  throw io::InputError("agent.net.policy: gtrxl (a recurrent policy) trains with agent.algo " + allowed + " only, not " +
-                       job.agent.algo);
+  throw io::InputError("agent.net.policy: " + job.agent.net.policy + " (a recurrent policy) trains with agent.algo: " +
+                       allowed + " only, not " + job.agent.algo);
 }
 
 }  // namespace

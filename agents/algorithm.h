@@ -39,7 +39,7 @@ struct Algorithm {
       load_actor;
   Resume resume = Resume::restart;
   LearningCurve curve = LearningCurve::returns;
-  bool recurrent_policies = false;  // whether agent.net.policy may be a recurrent one (gtrxl)
+  bool recurrent_policies = false;  // whether agent.net.policy may be a recurrent one (gtrxl, lstm)
   bool actor_critic = false;        // its checkpoints hold an ActorCritic (save_checkpoint), as export reads
   bool data_parallel = false;       // trains across ranks (agents/distributed.h: Session all-reduces)
 };

@@ -22,13 +22,21 @@ struct NetConfig {
   std::vector<int> hidden = {64, 64};  // MLP widths
   std::string activation = "tanh";     // tanh | relu | gelu
   bool residual = false;               // residual blocks with LayerNorm
-  std::string policy = "mlp";          // mlp | cnn (pixels) | gtrxl (transformer memory, ppo)
+  std::string policy = "mlp";          // mlp | cnn (pixels) | gtrxl (transformer memory, ppo) | lstm (ppo)
   float log_std_init = 0.0f;           // Gaussian policies: initial log standard deviation
   bool state_dependent_std = false;
   bool tanh_squash = false;            // squash Gaussian samples with tanh (log-det corrected)
   GTrXLConfig gtrxl;                   // policy: gtrxl
+  LSTMConfig lstm;                     // policy: lstm
   MoEConfig moe;                       // mixture-of-experts MLP bodies (experts 0 = dense)
 };
+
+// Policies that carry a memory between steps (trained by PPO on sequences).
+inline bool recurrent_policy(const NetConfig& net) { return net.policy == "gtrxl" || net.policy == "lstm"; }
+// Steps per PPO training sequence of a recurrent policy (its section's sequence_length).
+inline int sequence_length(const NetConfig& net) {
+  return net.policy == "lstm" ? net.lstm.sequence_length : net.gtrxl.sequence_length;
+}
 
 struct AgentConfig {
   std::string algo = "ppo";        // a name in the algorithm table (agents/algorithms.cpp)
@@ -95,11 +103,13 @@ void visit_fields(NetConfig& c, V& v) {
   v.choice("activation", c.activation, {{"tanh", "tanh"}, {"relu", "relu"}, {"gelu", "gelu"}},
            "activation");
   v.field("residual", c.residual, "residual blocks with LayerNorm");
-  v.choice("policy", c.policy, {{"mlp", "mlp"}, {"cnn", "cnn"}, {"gtrxl", "gtrxl"}}, "network body");
+  v.choice("policy", c.policy, {{"mlp", "mlp"}, {"cnn", "cnn"}, {"gtrxl", "gtrxl"}, {"lstm", "lstm"}},
+           "network body");
   v.field("log_std_init", c.log_std_init, "initial log std of Gaussian policies", -5.f, 2.f);
   v.field("state_dependent_std", c.state_dependent_std, "log std output by the network");
   v.field("tanh_squash", c.tanh_squash, "tanh-squashed Gaussian");
   v.section("gtrxl", c.gtrxl, "transformer memory policy (policy: gtrxl)");
+  v.section("lstm", c.lstm, "LSTM memory policy (policy: lstm)");
   v.section("moe", c.moe, "mixture-of-experts bodies");
 }
 

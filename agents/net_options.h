@@ -17,6 +17,15 @@ struct GTrXLConfig {
   float gate_bias = 2.0f;    // GRU-gate bias: larger starts each block nearer the identity
 };
 
+// net.policy: lstm (agents/lstm.h): observation -> Linear + tanh to hidden_size -> stacked LSTM cells ->
+// actor and critic heads. The recurrent baseline beside gtrxl: the same rollout memory and the same PPO
+// sequences, trained by backpropagation through each sequence (truncated BPTT of sequence_length steps).
+struct LSTMConfig {
+  int hidden_size = 64;      // LSTM state width (and the input embedding's)
+  int layers = 1;            // stacked LSTM cells
+  int sequence_length = 16;  // PPO: steps per training sequence (the BPTT length); must divide agent.num_steps
+};
+
 // net.moe: the policy and value MLP bodies as mixtures of experts (agents/moe.h). experts 0 = dense MLPs.
 // Each expert has the `hidden` widths; top_k of them run per input.
 struct MoEConfig {
@@ -38,6 +47,14 @@ void visit_fields(GTrXLConfig& c, V& v) {
   v.field("sequence_length", c.sequence_length, "ppo: steps per training sequence (divides num_steps)", 1,
           1 << 16);
   v.field("gate_bias", c.gate_bias, "GRU-gate bias (larger = nearer the identity at init)", -10.f, 20.f);
+}
+
+template <class V>
+void visit_fields(LSTMConfig& c, V& v) {
+  v.field("hidden_size", c.hidden_size, "LSTM state width", 1, 4096);
+  v.field("layers", c.layers, "stacked LSTM cells", 1, 16);
+  v.field("sequence_length", c.sequence_length, "ppo: steps per training sequence, the BPTT length (divides num_steps)",
+          1, 1 << 16);
 }
 
 template <class V>

@@ -54,9 +54,20 @@ ActorCriticImpl::ActorCriticImpl(const envs::Spec& obs_spec, const envs::ActionS
     features = tc.d_model;
     actor_head_ = register_module("actor_head", torch::nn::Linear(features, head_out));
     critic_head_ = register_module("critic_head", torch::nn::Linear(features, 1));
+  } else if (net.policy == "lstm") {
+    if (net.moe.experts > 0)
+      throw std::invalid_argument("policy: net.moe applies to MLP bodies; set net.moe.experts: 0 with policy lstm");
+    obs_features_ = obs_spec.size();
+    const LSTMConfig& l = net.lstm;
+    embed_ = register_module("embed", torch::nn::Linear(obs_features_, l.hidden_size));
+    orthogonal_init(embed_, 1.0);
+    lstm_ = register_module("lstm", RecurrentLSTM(l.hidden_size, l.hidden_size, l.layers));
+    features = l.hidden_size;
+    actor_head_ = register_module("actor_head", torch::nn::Linear(features, head_out));
+    critic_head_ = register_module("critic_head", torch::nn::Linear(features, 1));
   } else {
     if (net.policy != "mlp")
-      throw std::invalid_argument("policy: this env observes a float vector; set agent.net.policy: mlp or gtrxl (got '" +
+      throw std::invalid_argument("policy: this env observes a float vector; set agent.net.policy: mlp, gtrxl or lstm (got '" +
                                   net.policy + "')");
     obs_features_ = obs_spec.size();
     if (net.moe.experts > 0) {
@@ -141,12 +152,13 @@ torch::Tensor ActorCriticImpl::critic_only(const torch::Tensor& obs) {
 }
 
 TransformerMemory ActorCriticImpl::initial_memory(int64_t batch, torch::Device device) const {
+  if (lstm_) return lstm_->initial_memory(batch, device);
   return recurrent() ? transformer_->initial_memory(batch, device) : TransformerMemory{};
 }
 
 void ActorCriticImpl::check_recurrent_memory(const TransformerMemory* memory, int64_t batch) const {
   if (!memory || !memory->defined())
-    throw std::logic_error("policy: a recurrent (gtrxl) policy needs its memory (initial_memory) on every call");
+    throw std::logic_error("policy: a recurrent (gtrxl, lstm) policy needs its memory (initial_memory) on every call");
   if (memory->valid.size(0) != batch)
     throw std::logic_error("policy: the memory has " + std::to_string(memory->valid.size(0)) +
                            " rows for a batch of " + std::to_string(batch));
@@ -155,6 +167,7 @@ void ActorCriticImpl::check_recurrent_memory(const TransformerMemory* memory, in
 TransformerOutput ActorCriticImpl::trunk(const torch::Tensor& obs, const TransformerMemory* memory,
                                          const torch::Tensor& starts) {
   const auto x = obs.reshape({obs.size(0), obs.size(1), obs_features_}).to(torch::kFloat32);
+  if (lstm_) return lstm_->forward(torch::tanh(embed_->forward(x)), memory, starts);
   return transformer_->forward(embed_->forward(x), memory, starts);
 }
 
@@ -188,14 +201,14 @@ ActOutput ActorCriticImpl::act(const torch::Tensor& obs, bool deterministic, Tra
 
 EvalOutput ActorCriticImpl::evaluate(const torch::Tensor& obs, const torch::Tensor& raw_actions) {
   if (recurrent())
-    throw std::logic_error("policy: net.policy gtrxl is recurrent and trains with agent.algo ppo only "
+    throw std::logic_error("policy: a recurrent net.policy (gtrxl, lstm) trains with agent.algo ppo only "
                            "(evaluate_sequence)");
   return evaluate_heads(heads(obs), raw_actions);
 }
 
 EvalOutput ActorCriticImpl::evaluate_sequence(const torch::Tensor& obs, const torch::Tensor& raw_actions,
                                               const TransformerMemory& memory, const torch::Tensor& starts) {
-  if (!recurrent()) throw std::logic_error("policy: evaluate_sequence needs a recurrent (gtrxl) policy");
+  if (!recurrent()) throw std::logic_error("policy: evaluate_sequence needs a recurrent (gtrxl, lstm) policy");
   check_recurrent_memory(&memory, obs.size(0));
   const auto f = trunk(obs, &memory, starts).output.flatten(0, 1);
   return evaluate_heads(heads_from(f, f), raw_actions.flatten(0, 1));

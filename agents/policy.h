@@ -4,6 +4,8 @@
 //   uint8 image [H, W, C] or stacked [K, H, W, C] -> one shared CNN encoder, actor and critic heads
 //   float observation, policy gtrxl -> Linear to d_model, a GTrXL with segment memory shared by actor and
 //                                      critic heads (recurrent: see below)
+//   float observation, policy lstm  -> Linear + tanh to hidden_size, stacked LSTM cells (agents/lstm.h)
+//                                      shared by actor and critic heads (recurrent, the same way)
 //   net.moe.experts > 0            -> the MLP bodies are mixtures of experts (agents/moe.h)
 //   continuous actions             -> DiagGaussian (state-independent log std by default)
 //   discrete actions               -> Categorical
@@ -12,8 +14,8 @@
 // tanh), or the discrete index as a float. env_action is what the env receives: u, tanh(u) scaled to the
 // action bounds when squashed, or the index. Unsquashed actions leave the bounds to the env, which clips.
 //
-// Recurrent policies (recurrent() true: net.policy gtrxl) act on one step per batch row and carry a
-// TransformerMemory per row between calls: act() reads and advances it, value() only reads it. Callers
+// Recurrent policies (recurrent() true: net.policy gtrxl or lstm) act on one step per batch row and carry a
+// TransformerMemory per row between calls (the LSTM's h and c ride in it too): act() reads and advances it, value() only reads it. Callers
 // hold the memory (initial_memory()) and forget a row's memory when its episode ends; for other policies
 // initial_memory() is empty and the memory arguments are ignored, so one loop drives both. Training uses
 // evaluate_sequence() on [B, T] sequences with the memory stored at each sequence start.
@@ -22,6 +24,7 @@
 
 #include "agents/config.h"
 #include "agents/distributions.h"
+#include "agents/lstm.h"
 #include "agents/moe.h"
 #include "agents/nn.h"
 #include "agents/transformer.h"
@@ -57,7 +60,7 @@ class ActorCriticImpl : public torch::nn::Module {
   EvalOutput evaluate_sequence(const torch::Tensor& obs, const torch::Tensor& raw_actions,
                                const TransformerMemory& memory, const torch::Tensor& starts);
 
-  bool recurrent() const { return !transformer_.is_empty(); }
+  bool recurrent() const { return !transformer_.is_empty() || !lstm_.is_empty(); }
   // Empty memory for `batch` rows (undefined when not recurrent).
   TransformerMemory initial_memory(int64_t batch, torch::Device device) const;
 
@@ -95,6 +98,7 @@ class ActorCriticImpl : public torch::nn::Module {
   MoE actor_moe_{nullptr}, critic_moe_{nullptr};
   torch::nn::Linear embed_{nullptr};
   GatedTransformer transformer_{nullptr};
+  RecurrentLSTM lstm_{nullptr};
   torch::nn::Linear actor_head_{nullptr}, critic_head_{nullptr}, log_std_head_{nullptr};
   torch::Tensor log_std_;  // state-independent log std parameter [A]
 };

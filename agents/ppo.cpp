@@ -12,8 +12,8 @@
 //   target_kl        stop the epochs of an update early once approx KL exceeds it (0 = never)
 // Loop: collect a rollout -> GAE -> update_epochs x shuffled minibatches of the clipped objective -> log.
 //
-// Recurrent policies (net.policy: gtrxl) train on sequences: the rollout [T, N] is cut into chunks of
-// net.gtrxl.sequence_length steps per env, each starting from the memory the rollout had there, with
+// Recurrent policies (net.policy: gtrxl or lstm) train on sequences: the rollout [T, N] is cut into chunks
+// of net.gtrxl.sequence_length (net.lstm.sequence_length) steps per env, each starting from the memory the rollout had there, with
 // episode starts inside a chunk masked; minibatches shuffle whole sequences. Before the first gradient
 // step this reproduces the rollout's log-probs and values (tested). MoE bodies (net.moe) add
 // aux_coef * their load-balancing loss and log each expert's share as moe/actor_expert_<i>, ...
@@ -109,9 +109,9 @@ TrainResult train_ppo(const TrainJob& job) {
   auto& policy = session.policy;
   const auto device = session.device;
   const bool recurrent = policy->recurrent();
-  const int64_t L = recurrent ? cfg.net.gtrxl.sequence_length : 1;
+  const int64_t L = recurrent ? sequence_length(cfg.net) : 1;
   if (recurrent && T % L != 0)
-    throw std::runtime_error("agent.net.gtrxl.sequence_length " + std::to_string(L) +
+    throw std::runtime_error("agent.net." + cfg.net.policy + ".sequence_length " + std::to_string(L) +
                              " must divide agent.num_steps " + std::to_string(T));
   const int64_t rows = T * N / L;  // steps, or sequences of L steps
   const int64_t minibatch_rows = std::max<int64_t>(1, rows / cfg.num_minibatches);

@@ -151,7 +151,7 @@ Rollout::Rollout(const TrainJob& job, ActorCritic policy, torch::Device device, 
   rewards_.resize(N);
   dones_.resize(N);
   if (policy_->recurrent()) {
-    storage_.sequence_length = job.agent.net.gtrxl.sequence_length;
+    storage_.sequence_length = sequence_length(job.agent.net);
     storage_.sequence_memory.resize((T + storage_.sequence_length - 1) / storage_.sequence_length);
     memory_ = policy_->initial_memory(N, device_);
   }

@@ -112,6 +112,22 @@ struct RandomizeConfig {
   bool track_params = false;  // checkpoints, radius and noise drawn per episode around the preset
 };
 
+// The memory tasks (envs/memory_tasks.h): sensor blackouts (track-blackout) and a cue that decides a
+// reward much later (track-cue). Steps are agent steps (after action repeat).
+struct MemoryTaskConfig {
+  float blackout_min_s = 1.0f;    // track-blackout: shortest blackout (s)
+  float blackout_max_s = 3.0f;    // longest blackout (s)
+  float clear_min_s = 1.0f;       // shortest stretch with sensors between blackouts (s)
+  float clear_max_s = 3.0f;       // longest such stretch (s)
+  int cue_steps = 8;              // track-cue: steps the cue is in the observation, from the reset
+  int gate_step = 120;            // first step of the gate, where the cued side of the road pays
+  int gate_steps = 40;            // length of the gate (steps)
+  float cue_reward = 100;         // reward for a whole gate on the cued side
+  float lane_band = 0.3f;         // |lateral offset| / half width beyond which the car is on one side
+  float centre_penalty = 0.5f;    // before the gate, per step outside the centre band, as a share of
+                                  // cue_reward / gate_steps (so the side of the road cannot hold the cue)
+};
+
 struct PixelConfig {
   int width = 96;
   int height = 96;
@@ -121,7 +137,7 @@ struct PixelConfig {
 };
 
 struct EnvConfig {
-  std::string id = "track";          // track | carracing | traffic | track-pomdp
+  std::string id = "track";          // track | carracing | traffic | track-pomdp | track-blackout | track-cue
   std::string preset = "medium";     // easy | medium | hard | circuit: track generator parameters
   sim::TrackParams track;            // filled from the preset, then overridden by the config
   sim::CarParams car;
@@ -145,6 +161,7 @@ struct EnvConfig {
   int frame_stack = 1;
   float dt_s = 0.02f;
   float pomdp_dropout = 0.0f;        // track-pomdp: probability that a step's lidar scan is blanked
+  MemoryTaskConfig memory;           // track-blackout, track-cue
 };
 
 template <class V>
@@ -166,6 +183,19 @@ void visit_fields(RandomizeConfig& p, V& v) {
   v.field("mass", p.mass, "mass jitter, fraction", 0.f, 0.9f);
   v.field("colors", p.colors, "jitter the palette per episode");
   v.field("track_params", p.track_params, "draw track parameters per episode");
+}
+template <class V>
+void visit_fields(MemoryTaskConfig& p, V& v) {
+  v.field("blackout_min_s", p.blackout_min_s, "track-blackout: shortest blackout (s)", 0.02f, 600.f);
+  v.field("blackout_max_s", p.blackout_max_s, "track-blackout: longest blackout (s)", 0.02f, 600.f);
+  v.field("clear_min_s", p.clear_min_s, "track-blackout: shortest stretch with sensors (s)", 0.02f, 600.f);
+  v.field("clear_max_s", p.clear_max_s, "track-blackout: longest stretch with sensors (s)", 0.02f, 600.f);
+  v.field("cue_steps", p.cue_steps, "track-cue: steps the cue is shown after reset", 1, 1 << 20);
+  v.field("gate_step", p.gate_step, "track-cue: first step of the gate", 1, 1 << 20);
+  v.field("gate_steps", p.gate_steps, "track-cue: gate length (steps)", 1, 1 << 20);
+  v.field("cue_reward", p.cue_reward, "track-cue: reward for a whole gate on the cued side", 0.f, 1e6f);
+  v.field("lane_band", p.lane_band, "track-cue: |offset| / half width that counts as a side", 0.f, 1.f);
+  v.field("centre_penalty", p.centre_penalty, "track-cue: pre-gate cost per step off centre, share of the gate's per-step reward", 0.f, 100.f);
 }
 template <class V>
 void visit_fields(PixelConfig& p, V& v) {
@@ -206,6 +236,7 @@ void visit_fields(EnvConfig& c, V& v) {
   v.field("frame_stack", c.frame_stack, "observations stacked", 1, 64);
   v.field("dt_s", c.dt_s, "physics time step (s)", 0.001f, 0.1f);
   v.field("pomdp_dropout", c.pomdp_dropout, "track-pomdp: chance a step's lidar scan is blanked", 0.f, 1.f);
+  v.section("memory", c.memory, "memory tasks: track-blackout's blackouts, track-cue's cue and gate");
 }
 
 }  // namespace dl::envs

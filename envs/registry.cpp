@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "envs/driving_env.h"
+#include "envs/memory_tasks.h"
 #include "envs/wrappers.h"
 
 namespace dl::envs {
@@ -36,6 +37,7 @@ void validate(const EnvConfig& config) {
   if (config.frame_stack < 1) throw std::invalid_argument("frame_stack must be >= 1");
   if (config.action_repeat < 1) throw std::invalid_argument("action_repeat must be >= 1");
   if (config.num_tracks < 0) throw std::invalid_argument("num_tracks must be >= 0");
+  validate_memory_task(config);
 }
 
 }  // namespace
@@ -46,6 +48,8 @@ const std::vector<EnvInfo>& registered_envs() {
       {"carracing", "CarRacing-v3 compatible: 96x96 RGB ego view, -0.1 a step, +1000/N a new tile"},
       {"traffic", "the track env with other cars and obstacles; collisions are penalized"},
       {"track-pomdp", "the track env without velocities and with lidar dropout: needs memory"},
+      {"track-blackout", "the track env with every road sensor blacked out for 1-3 s at a time: drive from memory"},
+      {"track-cue", "a cue in the first steps names the side of the road that pays 120 steps later"},
   };
   return envs;
 }
@@ -93,6 +97,17 @@ EnvConfig default_env_config(const std::string& id) {
     config.reward.collision_penalty = 10;
   } else if (id == "track-pomdp") {
     config.pomdp_dropout = 0.3f;
+  } else if (id == "track-blackout") {
+    // Easy tracks and 20 s episodes keep the task cheap to learn; the blackouts make it hard.
+    config.preset = "easy";
+    apply_preset(config);
+    config.max_steps = 500;
+  } else if (id == "track-cue") {
+    // The driving is easy and short; the cue's gate carries most of the reward (docs/envs.md).
+    config.preset = "easy";
+    apply_preset(config);
+    config.max_steps = config.memory.gate_step + config.memory.gate_steps;
+    config.reward.tile_reward = 100;
   }
   return config;
 }
@@ -104,6 +119,9 @@ std::unique_ptr<Env> make_env(const EnvConfig& config, int /*index*/) {
   std::unique_ptr<Env> env = std::move(driving);
   if (config.id == "track-pomdp" && config.pomdp_dropout > 0)
     env = std::make_unique<LidarDropout>(std::move(env), layout.lidar_first(), layout.lidar_rays, config.pomdp_dropout);
+  if (config.id == "track-blackout")
+    env = std::make_unique<SensorBlackout>(std::move(env), layout, config.memory, config.dt_s * config.action_repeat);
+  if (config.id == "track-cue") env = std::make_unique<CueTask>(std::move(env), layout, config.memory);
   if (config.frame_stack > 1) env = std::make_unique<FrameStack>(std::move(env), config.frame_stack);
   env = std::make_unique<TimeLimit>(std::move(env), config.max_steps);
   return std::make_unique<EpisodeStats>(std::move(env), config.dt_s * config.action_repeat);

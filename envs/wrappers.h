@@ -1,6 +1,6 @@
 // drivelab/envs: wrappers, as Env decorators. make_env stacks them in this order (inner to outer):
-//   driving env (action repeat inside) -> LidarDropout (track-pomdp) -> FrameStack -> TimeLimit
-//   -> EpisodeStats
+//   driving env (action repeat inside) -> LidarDropout (track-pomdp) | SensorBlackout (track-blackout)
+//   | CueTask (track-cue) (envs/memory_tasks.h) -> FrameStack -> TimeLimit -> EpisodeStats
 // so the time limit counts agent steps (after repeat), and the statistics see the truncation.
 // Action repeat lives inside the driving env rather than here: it repeats physics steps, so a pixel env
 // renders once per agent step and an episode ending mid-repeat still gets its final observation.

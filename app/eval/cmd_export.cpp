@@ -101,8 +101,9 @@ int cmd_export(const ExportArgs& args) {
     throw ConfigError(path + ": cannot read the checkpoint: " + e.what());
   }
   const agents::NetConfig& net = data.agent.net;
-  if (net.policy == "gtrxl")
-    throw ConfigError(path + ": net.policy gtrxl carries a memory between steps; export supports mlp and cnn policies");
+  if (agents::recurrent_policy(net))
+    throw ConfigError(path + ": net.policy " + net.policy +
+                      " carries a memory between steps; export supports mlp and cnn policies");
   if (net.moe.experts > 0)
     throw ConfigError(path + ": net.moe bodies are not exported (mixture of experts); export supports dense mlp and cnn policies");
 

@@ -11,7 +11,7 @@ RENDER_WIDTH, RENDER_HEIGHT = 600, 400
 
 
 class DrivelabEnv(gym.Env):
-    """A drivelab env (``track``, ``carracing``, ``traffic``, ``track-pomdp``) with Gymnasium's API.
+    """A drivelab env (``track``, ``carracing``, ``traffic``, ``track-pomdp``, ``track-blackout``, ``track-cue``) with Gymnasium's API.
 
     ``config`` holds keys of the YAML ``env:`` section (nested dicts or ``"section.key"`` strings).
 

@@ -9,71 +9,16 @@
 #include "agents/checkpoint.h"
 #include "agents/rollout.h"
 #include "agents/trainer.h"
+#include "cue_env.h"
 #include "point_mass.h"
 
 using namespace dl::agents;
 using dl::testing::point_mass_factory;
+using dl::testing::CueEnv;
 using dl::testing::RecordingSink;
 namespace fs = std::filesystem;
 
 namespace {
-
-// The first observation says which way to push (cue +-1); every later one is blank. Reward per step:
-// cue * action (action clipped to [-1, 1]), so an episode of `length` steps is worth up to `length`.
-// Without memory only the first step can be right: a feed-forward policy gets about 1 (0 on the
-// others by symmetry), one that remembers the cue gets about `length`.
-class CueEnv : public dl::envs::Env {
- public:
-  explicit CueEnv(int length) : length_(length) {
-    obs_spec_.shape = {2};
-    action_spec_.box.shape = {1};
-    action_spec_.box.low = {-1.f};
-    action_spec_.box.high = {1.f};
-  }
-  const dl::envs::Spec& observation_spec() const override { return obs_spec_; }
-  const dl::envs::ActionSpec& action_spec() const override { return action_spec_; }
-  std::string id() const override { return "cue"; }
-  void reset(uint64_t seed, void* obs, dl::envs::Info& info) override {
-    rng_.seed(seed);
-    new_episode(obs, info);
-  }
-  dl::envs::StepResult step(const float* action, void* obs, dl::envs::Info& info) override {
-    dl::envs::StepResult r;
-    r.reward = cue_ * std::clamp(action[0], -1.f, 1.f);
-    return_ += r.reward;
-    ++t_;
-    info = dl::envs::Info{};
-    r.terminated = t_ >= length_;
-    if (r.terminated) {
-      info.episode_done = true;
-      info.episode_return = return_;
-      info.episode_length = t_;
-    }
-    write(obs);
-    return r;
-  }
-
- private:
-  void new_episode(void* obs, dl::envs::Info& info) {
-    cue_ = std::bernoulli_distribution(0.5)(rng_) ? 1.f : -1.f;
-    t_ = 0;
-    return_ = 0;
-    info = dl::envs::Info{};
-    write(obs);
-  }
-  void write(void* obs) const {
-    auto* o = static_cast<float*>(obs);
-    o[0] = t_ == 0 ? cue_ : 0.f;
-    o[1] = t_ == 0 ? 1.f : 0.f;
-  }
-  dl::envs::Spec obs_spec_;
-  dl::envs::ActionSpec action_spec_;
-  int length_;
-  std::mt19937_64 rng_;
-  float cue_ = 1;
-  int t_ = 0;
-  double return_ = 0;
-};
 
 NetConfig gtrxl_net(int memory_length, int sequence_length) {
   NetConfig net;

@@ -1,0 +1,74 @@
+// drivelab/envs: driving tasks that need memory longer than a frame stack, as Env decorators over the lidar
+// driving env (docs/envs.md has the observation layouts and why k stacked frames do not solve them).
+//
+//   SensorBlackout (track-blackout): for stretches of blackout_min_s..blackout_max_s, every element that
+//     shows the road (lidar, lateral offset, heading error, curvature and widths ahead) reads 0, and a
+//     last element, appended, says 1. Between blackouts the sensors work for clear_min_s..clear_max_s.
+//     What the car did and the road seen before the blackout are all it has to steer by.
+//   CueTask (track-cue): at reset a cue of -1 or +1 is drawn; it is in the observation for the first
+//     cue_steps steps only. From gate_step on, for gate_steps steps, each step on the cued side of the
+//     road (lateral offset beyond lane_band of the half width, + = left) earns cue_reward / gate_steps.
+//     Before the gate, each step outside the centre band costs centre_penalty times that, so the car
+//     cannot park the cue in its lateral position. Two elements are appended: the cue (0 once hidden)
+//     and a gate flag.
+//
+// Both draw from their own generator seeded by the reset seed (salted), so an episode is a function of
+// the seed and the actions, and count their own steps from the reset (they sit inside the time limit).
+#pragma once
+#include <memory>
+
+#include "envs/config.h"
+#include "envs/observation.h"
+#include "envs/wrappers.h"
+
+namespace dl::envs {
+
+class SensorBlackout : public Wrapper {
+ public:
+  // step_s: simulated seconds per agent step (dt * action repeat).
+  SensorBlackout(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config,
+                 float step_s);
+  const Spec& observation_spec() const override { return spec_; }
+  void reset(uint64_t seed, void* obs, Info& info) override;
+  StepResult step(const float* action, void* obs, Info& info) override;
+  bool blacked_out() const { return blackout_; }
+
+ private:
+  int draw_steps(float min_s, float max_s);
+  void advance();  // one step of the clear/blackout schedule
+  void write(void* obs) const;
+
+  VectorObsLayout layout_;
+  MemoryTaskConfig config_;
+  float step_s_;
+  Spec spec_;
+  std::vector<float> inner_obs_;
+  sim::Rng rng_;
+  bool blackout_ = false;
+  int remaining_ = 0;  // steps left in the current stretch
+};
+
+class CueTask : public Wrapper {
+ public:
+  CueTask(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config);
+  const Spec& observation_spec() const override { return spec_; }
+  void reset(uint64_t seed, void* obs, Info& info) override;
+  StepResult step(const float* action, void* obs, Info& info) override;
+  float cue() const { return cue_; }
+
+ private:
+  void write(void* obs) const;
+
+  VectorObsLayout layout_;
+  MemoryTaskConfig config_;
+  Spec spec_;
+  std::vector<float> inner_obs_;
+  sim::Rng rng_;
+  float cue_ = 1;
+  int steps_ = 0;  // steps since reset
+};
+
+// Checks a memory-task config against the episode length; throws std::invalid_argument naming the key.
+void validate_memory_task(const EnvConfig& config);
+
+}  // namespace dl::envs

@@ -1,0 +1,177 @@
+// The memory tasks (envs/memory_tasks.h): schedules and cues deterministic by seed, what a blackout hides,
+// and what the cue's gate pays a driver that remembers, one that guesses and one that is wrong.
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+#include "envs/driving_env.h"
+#include "envs/memory_tasks.h"
+#include "envs/registry.h"
+
+using namespace dl::envs;
+
+namespace {
+
+struct Runner {
+  std::unique_ptr<Env> env;
+  std::vector<float> obs;
+  Info info;
+  explicit Runner(const EnvConfig& c) : env(make_env(c)), obs(static_cast<size_t>(env->observation_spec().size())) {}
+  void reset(uint64_t seed) { env->reset(seed, obs.data(), info); }
+  StepResult step(const std::array<float, 3>& a) { return env->step(a.data(), obs.data(), info); }
+};
+
+// Steers toward a lateral offset (a share of the half width, + = left) at a modest speed, from the
+// vector observation's heading error and lateral offset.
+std::array<float, 3> keep_offset(const VectorObsLayout& l, const float* obs, float target_offset) {
+  const float speed_mps = obs[l.car_first()] * kSpeedScale_mps;
+  const float lateral = obs[l.track_first()];
+  const float heading_pi = obs[l.track_first() + 1];
+  const float steer = std::clamp(3.0f * heading_pi + 0.8f * (lateral - target_offset), -1.0f, 1.0f);
+  return {steer, speed_mps < 10 ? 0.6f : 0.0f, 0.0f};
+}
+
+VectorObsLayout layout_of(const EnvConfig& c) { return vector_obs_layout(c, world_config(c)); }
+
+std::vector<int> blackout_flags(uint64_t seed, int steps) {
+  const EnvConfig c = default_env_config("track-blackout");
+  Runner r(c);
+  r.reset(seed);
+  const auto flag = static_cast<size_t>(layout_of(c).size());
+  std::vector<int> flags;
+  for (int i = 0; i < steps && !r.step({0, 0.3f, 0}).terminated; ++i) flags.push_back(static_cast<int>(r.obs[flag]));
+  return flags;
+}
+
+// Lengths of the runs of equal flags, without the last (cut) run.
+std::vector<std::pair<int, int>> runs_of(const std::vector<int>& flags) {
+  std::vector<std::pair<int, int>> runs;  // (flag, length)
+  for (int f : flags) {
+    if (runs.empty() || runs.back().first != f) runs.push_back({f, 0});
+    ++runs.back().second;
+  }
+  if (!runs.empty()) runs.pop_back();
+  return runs;
+}
+
+}  // namespace
+
+TEST_CASE("track-blackout: blackouts of 1-3 s between clear stretches of 1-3 s, the same for the same seed",
+          "[envs][memory]") {
+  const auto a = blackout_flags(3, 480), b = blackout_flags(3, 480), other = blackout_flags(4, 480);
+  CHECK(a == b);
+  CHECK(a != other);
+  const auto runs = runs_of(a);
+  REQUIRE(runs.size() >= 4);
+  // 25 agent steps a second (dt 0.02 s, action repeat 2); the first stretch starts at the reset, one step
+  // before the flags recorded here.
+  for (size_t i = 0; i < runs.size(); ++i) {
+    CHECK(runs[i].second >= (i == 0 ? 24 : 25));
+    CHECK(runs[i].second <= 75);
+  }
+  CHECK(runs.front().first == 0);  // episodes start with the sensors on
+}
+
+TEST_CASE("track-blackout hides every road element and keeps the car's own state", "[envs][memory]") {
+  EnvConfig c = default_env_config("track-blackout");
+  EnvConfig plain = c;
+  plain.id = "track";  // the same world without the blackouts
+  const VectorObsLayout l = layout_of(c);
+  Runner r(c), p(plain);
+  r.reset(11);
+  p.reset(11);
+  int dark = 0, lit = 0;
+  for (int i = 0; i < 400; ++i) {
+    const auto act = keep_offset(l, p.obs.data(), 0);  // both driven by the sighted observation
+    const StepResult sr = r.step(act), sp = p.step(act);
+    REQUIRE(sr.reward == sp.reward);
+    if (sr.terminated) break;
+    const bool blackout = r.obs[static_cast<size_t>(l.size())] == 1.0f;
+    for (int k = 0; k < l.size(); ++k) {
+      const bool road = k < l.lidar_rays || (k >= l.track_first() && k < l.size() - 1);
+      const float expect = blackout && road ? 0.0f : p.obs[static_cast<size_t>(k)];
+      if (r.obs[static_cast<size_t>(k)] != expect) FAIL("element " << k << " at step " << i);
+    }
+    (blackout ? dark : lit) += 1;
+  }
+  CHECK(dark > 80);
+  CHECK(lit > 80);
+}
+
+TEST_CASE("track-cue: the cue is shown for cue_steps steps, drawn by seed, about half of each side",
+          "[envs][memory]") {
+  const EnvConfig c = default_env_config("track-cue");
+  const auto cue_at = static_cast<size_t>(layout_of(c).size());
+  int plus = 0;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    Runner r(c), again(c);
+    r.reset(seed);
+    again.reset(seed);
+    const float cue = r.obs[cue_at];
+    REQUIRE(std::abs(cue) == 1.0f);
+    CHECK(again.obs[cue_at] == cue);
+    plus += cue > 0;
+    if (seed < 5) {
+      for (int i = 1; i < c.max_steps; ++i) {
+        r.step({0, 0.2f, 0});
+        CHECK(r.obs[cue_at] == (i < c.memory.cue_steps ? cue : 0.0f));
+        CHECK(r.obs[cue_at + 1] == (i >= c.memory.gate_step && i < c.memory.gate_step + c.memory.gate_steps ? 1.0f : 0.0f));
+      }
+    }
+  }
+  CHECK(plus > 70);
+  CHECK(plus < 130);
+}
+
+TEST_CASE("track-cue pays the remembered side, half of it to a fixed guess and nothing to the wrong side",
+          "[envs][memory]") {
+  const EnvConfig c = default_env_config("track-cue");
+  const VectorObsLayout l = layout_of(c);
+  const auto cue_at = static_cast<size_t>(l.size());
+  // A driver that holds the centre, then in the gate drives at 0.7 of the half width on a side chosen by
+  // `side(cue)`. Returns the mean return over the episodes minus that of a driver who stays centred.
+  auto gate_return = [&](auto side) {
+    double total = 0;
+    const int episodes = 16;
+    for (int e = 0; e < episodes; ++e) {
+      Runner r(c);
+      r.reset(100 + e);
+      const float cue = r.obs[cue_at];
+      Runner centre(c);
+      centre.reset(100 + e);
+      for (int i = 0; i < c.max_steps; ++i) {
+        const bool gate = r.obs[cue_at + 1] == 1.0f || i >= c.memory.gate_step - 10;  // move over just before
+        const StepResult s = r.step(keep_offset(l, r.obs.data(), gate ? 0.7f * side(cue) : 0.0f));
+        const StepResult s0 = centre.step(keep_offset(l, centre.obs.data(), 0.0f));
+        total += s.reward - s0.reward;
+        if (s.terminated || s.truncated) break;
+      }
+    }
+    return total / episodes;
+  };
+  const double remembered = gate_return([](float cue) { return cue; });
+  const double left_always = gate_return([](float) { return 1.0f; });
+  const double wrong = gate_return([](float cue) { return -cue; });
+  INFO("remembered " << remembered << ", always left " << left_always << ", wrong " << wrong);
+  // The scripted driver needs part of the gate to move over, so it earns a share of cue_reward; a fixed
+  // guess earns about half of that share, the wrong side nothing.
+  CHECK(remembered > 0.5 * c.memory.cue_reward);
+  CHECK(std::abs(wrong) < 0.1 * c.memory.cue_reward);
+  CHECK(left_always > 0.3 * remembered);
+  CHECK(left_always < 0.7 * remembered);
+}
+
+TEST_CASE("track-cue: a gate past the time limit or a cue into the gate is a config error", "[envs][memory]") {
+  EnvConfig c = default_env_config("track-cue");
+  c.max_steps = c.memory.gate_step;
+  CHECK_THROWS_WITH(make_env(c), Catch::Contains("max_steps"));
+  c = default_env_config("track-cue");
+  c.memory.cue_steps = c.memory.gate_step;
+  CHECK_THROWS_WITH(make_env(c), Catch::Contains("memory.cue_steps"));
+  c = default_env_config("track-blackout");
+  c.memory.blackout_min_s = 4;
+  CHECK_THROWS_WITH(make_env(c), Catch::Contains("memory.blackout_min_s"));
+}
