@@ -443,11 +443,15 @@ TrainResult train_dagger(const TrainJob& job) {
   return result;
 }
 
-Algorithm bc_algorithm() {
+namespace {
+
+// BC and DAgger differ in how they train; both fit an actor-critic to a dataset (at least a train and a
+// validation episode) and load like any actor-critic run.
+Algorithm imitation_algorithm(std::string name, std::string summary, TrainResult (*train)(const TrainJob&)) {
   Algorithm a;
-  a.name = "bc";
-  a.summary = "behaviour cloning from a dataset (agent.data), validation split, augmentation";
-  a.train = train_bc;
+  a.name = std::move(name);
+  a.summary = std::move(summary);
+  a.train = train;
   a.check = [](const TrainJob& job, const envs::Env& probe) {
     check_policy_net(job, probe);
     check_dataset(job, probe, 2);
@@ -457,18 +461,17 @@ Algorithm bc_algorithm() {
   return a;
 }
 
+}  // namespace
+
+Algorithm bc_algorithm() {
+  return imitation_algorithm("bc", "behaviour cloning from a dataset (agent.data), validation split, augmentation",
+                             train_bc);
+}
+
 Algorithm dagger_algorithm() {
-  Algorithm a;
-  a.name = "dagger";
-  a.summary = "DAgger: BC, then rounds of the learner's own states labelled by the scripted expert";
-  a.train = train_dagger;
-  a.check = [](const TrainJob& job, const envs::Env& probe) {
-    check_policy_net(job, probe);
-    check_dataset(job, probe, 2);
-  };
-  a.load_actor = load_policy_actor;
-  a.actor_critic = true;
-  return a;
+  return imitation_algorithm("dagger",
+                             "DAgger: BC, then rounds of the learner's own states labelled by the scripted expert",
+                             train_dagger);
 }
 
 }  // namespace dl::agents
