@@ -54,16 +54,7 @@ TrainResult train_a2c(const TrainJob& job) {
 }
 
 Algorithm a2c_algorithm() {
-  Algorithm a;
-  a.name = "a2c";
-  a.summary = "synchronous advantage actor-critic (n-step returns, RMSprop)";
-  a.train = train_a2c;
-  a.check = check_policy_net;
-  a.load_actor = load_policy_actor;
-  a.actor_critic = true;
-  a.data_parallel = true;
-  a.resume = Resume::from_latest;
-  return a;
+  return actor_critic_algorithm("a2c", "synchronous advantage actor-critic (n-step returns, RMSprop)", train_a2c);
 }
 
 }  // namespace dl::agents

@@ -64,6 +64,20 @@ const Algorithm& find_algorithm(const std::string& name) {
   throw io::InputError("agent.algo: unknown algorithm '" + name + "' (expected " + expected + ")");
 }
 
+Algorithm actor_critic_algorithm(std::string name, std::string summary,
+                                 std::function<TrainResult(const TrainJob&)> train) {
+  Algorithm a;
+  a.name = std::move(name);
+  a.summary = std::move(summary);
+  a.train = std::move(train);
+  a.check = check_policy_net;
+  a.load_actor = load_policy_actor;
+  a.actor_critic = true;
+  a.resume = Resume::from_latest;
+  a.data_parallel = true;
+  return a;
+}
+
 TrainResult train(const TrainJob& job) {
   const Algorithm& algorithm = find_algorithm(job.agent.algo);
   check_recurrent_allowed(job, algorithm);

@@ -44,6 +44,12 @@ struct Algorithm {
   bool data_parallel = false;       // trains across ranks (agents/distributed.h: Session all-reduces)
 };
 
+// An actor-critic algorithm trained through Session (ppo, a2c, reinforce): checks agent.net, loads with
+// load_policy_actor, exports, resumes from checkpoints/latest.pt and trains data-parallel. Callers change
+// what differs (BC and DAgger, for instance, restart and do not train data-parallel).
+Algorithm actor_critic_algorithm(std::string name, std::string summary,
+                                 std::function<TrainResult(const TrainJob&)> train);
+
 // Adds an algorithm. Throws std::logic_error for an empty name, a missing train function or a name taken.
 void register_algorithm(Algorithm algorithm);
 // Throws io::InputError "agent.algo: unknown algorithm 'x' (expected ppo, a2c, ...)".

@@ -448,16 +448,13 @@ namespace {
 // BC and DAgger differ in how they train; both fit an actor-critic to a dataset (at least a train and a
 // validation episode) and load like any actor-critic run.
 Algorithm imitation_algorithm(std::string name, std::string summary, TrainResult (*train)(const TrainJob&)) {
-  Algorithm a;
-  a.name = std::move(name);
-  a.summary = std::move(summary);
-  a.train = train;
+  Algorithm a = actor_critic_algorithm(std::move(name), std::move(summary), train);
   a.check = [](const TrainJob& job, const envs::Env& probe) {
     check_policy_net(job, probe);
     check_dataset(job, probe, 2);
   };
-  a.load_actor = load_policy_actor;
-  a.actor_critic = true;
+  a.resume = Resume::restart;
+  a.data_parallel = false;
   return a;
 }
 

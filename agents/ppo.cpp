@@ -234,18 +234,13 @@ TrainResult train_ppo_from_init(const TrainJob& job);             // agents/ppo_
 void check_init_from(const TrainJob& job, const envs::Env& probe);  // agents/ppo_init.cpp
 
 Algorithm ppo_algorithm() {
-  Algorithm a;
-  a.name = "ppo";
-  a.summary = "PPO (clipped surrogate, GAE); MLP, CNN, GTrXL or MoE policies; agent.init_from starts from another run";
-  a.train = [](const TrainJob& job) { return job.agent.init_from.empty() ? train_ppo(job) : train_ppo_from_init(job); };
+  Algorithm a = actor_critic_algorithm(
+      "ppo", "PPO (clipped surrogate, GAE); MLP, CNN, GTrXL, LSTM or MoE policies; agent.init_from starts from another run",
+      [](const TrainJob& job) { return job.agent.init_from.empty() ? train_ppo(job) : train_ppo_from_init(job); });
   a.check = [](const TrainJob& job, const envs::Env& probe) {
     check_policy_net(job, probe);
     if (!job.agent.init_from.empty()) check_init_from(job, probe);
   };
-  a.load_actor = load_policy_actor;
-  a.actor_critic = true;
-  a.data_parallel = true;
-  a.resume = Resume::from_latest;
   a.recurrent_policies = true;
   return a;
 }

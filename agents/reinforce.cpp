@@ -66,16 +66,8 @@ TrainResult train_reinforce(const TrainJob& job) {
 }
 
 Algorithm reinforce_algorithm() {
-  Algorithm a;
-  a.name = "reinforce";
-  a.summary = "REINFORCE with a learned baseline, one full episode per env per update";
-  a.train = train_reinforce;
-  a.check = check_policy_net;
-  a.load_actor = load_policy_actor;
-  a.actor_critic = true;
-  a.data_parallel = true;
-  a.resume = Resume::from_latest;
-  return a;
+  return actor_critic_algorithm("reinforce", "REINFORCE with a learned baseline, one full episode per env per update",
+                                train_reinforce);
 }
 
 }  // namespace dl::agents

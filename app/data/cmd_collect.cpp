@@ -45,6 +45,7 @@ class CheckpointPolicy : public data::CollectPolicy {
   CheckpointPolicy(const std::string& checkpoint, const std::string& device) : name_(checkpoint), agent_(checkpoint, device) {}
   std::string name() const override { return name_; }
   const envs::EnvConfig& env_config() const { return agent_.env_config(); }
+  envs::EnvConfig env_config_for(const std::string& id) const { return agent_.env_config_for(id); }
   void begin_episode(uint64_t) override { agent_.new_episode(); }
   void act(const void* obs, const sim::World*, float* action) override { agent_.act(obs, action); }
   void observe_reward(float reward) override { agent_.observe_reward(reward); }
@@ -67,18 +68,9 @@ int run_collect(CollectArgs& a) {
   std::unique_ptr<CheckpointPolicy> trained_policy;
   if (!checkpoint.empty()) {
     trained_policy = std::make_unique<CheckpointPolicy>(checkpoint, a.device);
-    envs::EnvConfig trained = trained_policy->env_config();
-    if (!a.env.empty() && a.env != trained.id) {
-      // Another env: its defaults, keeping what the network's inputs and outputs depend on.
-      envs::EnvConfig other = parse_run_config("env: {id: " + a.env + "}", "--env").env;
-      other.lidar = trained.lidar;
-      other.pixels = trained.pixels;
-      other.action = trained.action;
-      other.frame_stack = trained.frame_stack;
-      other.action_repeat = trained.action_repeat;
-      other.dt_s = trained.dt_s;
-      trained = other;
-    }
+    // Another env: its defaults, keeping what the agent's inputs and outputs depend on (checked against
+    // the agent's spaces).
+    const envs::EnvConfig trained = trained_policy->env_config_for(a.env);
     // Overrides change the run's env, never replace it (app/env_overrides.h).
     env = env_with_overrides(trained, a.overrides);
   } else {
