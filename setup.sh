@@ -95,6 +95,9 @@ fi
 # ccache keys on the compiler's arguments, which hold absolute include paths; a base dir makes them
 # relative, so a fresh clone elsewhere (as CI makes) reuses the cache.
 export CCACHE_BASEDIR="$here"
+# Files compiled with the precompiled LibTorch header (CMakeLists.txt, DRIVELAB_PCH) are cached only with
+# these relaxations; ccache still hashes the header's contents.
+export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
 jobs=${DRIVELAB_JOBS:-$(nproc)}
 log "building ($jobs jobs)"
 if [ "$mode" = sanitize ]; then

@@ -1,6 +1,6 @@
 // drivelab/agents: Advantage Actor-Critic (A2C, the synchronous A3C of Mnih et al. 2016).
 //
-// Config (agents/config.h, AgentConfig):
+// Config (agents/agent_config.h): agent.a2c.* and the shared agent keys:
 //   num_steps      n of the n-step returns: rollout length per env; one gradient step per rollout
 //   gamma          discount
 //   gae_lambda     1 = plain n-step returns (the original A2C); < 1 = GAE(lambda) advantages
@@ -15,10 +15,11 @@
 namespace dl::agents {
 
 TrainResult train_a2c(const TrainJob& job) {
-  const AgentConfig& cfg = job.agent;
+  const AgentConfig& agent = job.agent;
+  const A2CConfig& cfg = agent.a2c;
   const int64_t T = cfg.num_steps;
 
-  Session session(job, "a2c", T);
+  Session session(job, "a2c", cfg, T);
   session.start(session.make_optimizer("rmsprop", /*adam_eps=*/1e-5));
   auto& policy = session.policy;
   const auto device = session.device;
@@ -42,7 +43,7 @@ TrainResult train_a2c(const TrainJob& job) {
     auto entropy = eval.entropy.mean();
     auto loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss;
 
-    session.gradient_step(loss, cfg.max_grad_norm);
+    session.gradient_step(loss, agent.max_grad_norm);
 
     session.scalar("charts/learning_rate", lr);
     session.scalar("losses/policy", pg_loss.item<double>());

@@ -12,7 +12,7 @@
 
 #include "agents/policy.h"
 #include "agents/trainer.h"
-#include "envs/config.h"
+#include "envs/env_config.h"
 #include "envs/env.h"
 #include "envs/normalize.h"
 

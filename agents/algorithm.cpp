@@ -49,6 +49,9 @@ std::vector<std::pair<std::string, std::string>> algorithm_choices() {
   return choices;
 }
 
+std::vector<std::string> algorithm_agent_keys(const std::string& name) { return find_algorithm(name).agent_keys; }
+bool algorithm_counts_env_steps(const std::string& name) { return find_algorithm(name).env_step_budget; }
+
 std::vector<std::string> algorithm_names() {
   std::vector<std::string> names;
   for (const Algorithm& a : table()) names.push_back(a.name);
@@ -69,12 +72,14 @@ Algorithm actor_critic_algorithm(std::string name, std::string summary,
   Algorithm a;
   a.name = std::move(name);
   a.summary = std::move(summary);
+  a.agent_keys = {"net", "optimizer", "learning_rate", "anneal_lr", "max_grad_norm", "normalize_obs", "clip_obs", a.name};
   a.train = std::move(train);
   a.check = check_policy_net;
   a.load_actor = load_policy_actor;
   a.actor_critic = true;
   a.resume = Resume::from_latest;
   a.data_parallel = true;
+  a.env_step_budget = true;
   return a;
 }
 
@@ -107,25 +112,25 @@ void check_policy_net(const TrainJob& job, const envs::Env& probe) {
   }
 }
 
-void check_dataset(const TrainJob& job, const envs::Env& probe, int64_t min_episodes) {
-  const AgentConfig& agent = job.agent;
-  if (agent.data.empty())
-    throw io::InputError("agent.data: " + agent.algo + " needs a dataset (drivelab collect --out FILE)");
+void check_dataset(const TrainJob& job, const envs::Env& probe, const std::string& path, const std::string& key,
+                   int64_t min_episodes) {
+  const std::string& algo = job.agent.algo;
+  if (path.empty()) throw io::InputError(key + ": " + algo + " needs a dataset (drivelab collect --out FILE)");
   try {
-    data::DatasetReader reader(agent.data);  // the header and the index: a missing or damaged file fails here
+    data::DatasetReader reader(path);  // the header and the index: a missing or damaged file fails here
     data::DatasetSpec env_spec;
     env_spec.observation = probe.observation_spec();
     env_spec.action = probe.action_spec();
     if (const std::string why = data::spec_mismatch(env_spec, reader.spec()); !why.empty())
-      throw io::InputError(agent.data + " does not fit env '" + job.env.id + "': " + why);
+      throw io::InputError(path + " does not fit env '" + job.env.id + "': " + why);
     for (int64_t i = 0; i < reader.num_episodes(); ++i) reader.episode(i);
     if (reader.num_episodes() < min_episodes)
-      throw io::InputError(agent.data + " has " + std::to_string(reader.num_episodes()) + " episode(s); " +
-                           agent.algo + " needs at least " + std::to_string(min_episodes) +
+      throw io::InputError(path + " has " + std::to_string(reader.num_episodes()) + " episode(s); " + algo +
+                           " needs at least " + std::to_string(min_episodes) +
                            (min_episodes >= 2 ? " (train and validation)" : ""));
-    if (reader.num_steps() == 0) throw io::InputError(agent.data + " has no steps");
+    if (reader.num_steps() == 0) throw io::InputError(path + " has no steps");
   } catch (const io::InputError& e) {
-    throw io::InputError(std::string("agent.data: ") + e.what());
+    throw io::InputError(key + ": " + e.what());
   }
 }
 

@@ -28,6 +28,9 @@ enum class LearningCurve { returns, gan_losses };
 struct Algorithm {
   std::string name;     // agent.algo
   std::string summary;  // one line, for `drivelab train --help` and the docs
+  // The keys of the agent section it reads besides algo: shared ones (net, learning_rate, ...) and its own
+  // section(s) (ppo; bc and dagger). A config that sets any other agent key is an error naming the line.
+  std::vector<std::string> agent_keys;
   std::function<TrainResult(const TrainJob&)> train;
   // Checks before a run folder is made, after the common ones (device, env, algorithm name), given a probe
   // env built as the run builds its envs. Throws io::InputError with the config key first. May be empty.
@@ -42,11 +45,15 @@ struct Algorithm {
   bool recurrent_policies = false;  // whether agent.net.policy may be a recurrent one (gtrxl, lstm)
   bool actor_critic = false;        // its checkpoints hold an ActorCritic (save_checkpoint), as export reads
   bool data_parallel = false;       // trains across ranks (agents/distributed.h: Session all-reduces)
+  // Whether train.total_steps, eval_every_steps and checkpoint_every_steps (env steps) are its budget and
+  // intervals; algorithms that count epochs, gradient or generator steps name theirs in their section.
+  bool env_step_budget = false;
 };
 
-// An actor-critic algorithm trained through Session (ppo, a2c, reinforce): checks agent.net, loads with
-// load_policy_actor, exports, resumes from checkpoints/latest.pt and trains data-parallel. Callers change
-// what differs (BC and DAgger, for instance, restart and do not train data-parallel).
+// An actor-critic algorithm trained through Session (ppo, a2c, reinforce): reads the shared agent keys and
+// agent.<name>, checks agent.net, loads with load_policy_actor, exports, resumes from checkpoints/latest.pt
+// and trains data-parallel. Callers change what differs (BC and DAgger, for instance, restart and do not
+// train data-parallel).
 Algorithm actor_critic_algorithm(std::string name, std::string summary,
                                  std::function<TrainResult(const TrainJob&)> train);
 
@@ -59,9 +66,11 @@ std::vector<std::string> algorithm_names();
 // Checks shared by algorithms' check functions. Throw io::InputError with the config key first.
 // agent.net builds a policy for the probe env's spaces:
 void check_policy_net(const TrainJob& job, const envs::Env& probe);
-// agent.data is a readable dataset whose spaces fit the probe env, with at least min_episodes episodes
-// (every chunk's CRC is checked now, so a damaged one cannot fail a run later):
-void check_dataset(const TrainJob& job, const envs::Env& probe, int64_t min_episodes);
+// `path` (the config key `key`, e.g. agent.bc.data) is a readable dataset whose spaces fit the probe env,
+// with at least min_episodes episodes (every chunk's CRC is checked now, so a damaged one cannot fail a
+// run later):
+void check_dataset(const TrainJob& job, const envs::Env& probe, const std::string& path, const std::string& key,
+                   int64_t min_episodes);
 
 // The checkpoint a run folder or file stands for: a file is itself; a run folder is its
 // checkpoints/best.pt, else checkpoints/latest.pt. Throws CheckpointError (exit code 2) naming the target.

@@ -137,16 +137,16 @@ void restore(ActorCritic& policy, const std::vector<torch::Tensor>& saved) {
 // Augments one minibatch in place on the host.
 void augment(torch::Tensor& obs, const AgentConfig& cfg, const data::DatasetSpec& spec, sim::Rng& rng) {
   if (spec.observation.dtype == envs::DType::u8) {
-    if (cfg.shift_pad <= 0) return;
+    if (cfg.bc.shift_pad <= 0) return;
     const auto& s = spec.observation.shape;  // [H, W, C] or [K, H, W, C]
     data::ImageLayout layout;
     layout.frames = s.size() == 4 ? static_cast<int>(s[0]) : 1;
     layout.height = static_cast<int>(s[s.size() - 3]);
     layout.width = static_cast<int>(s[s.size() - 2]);
     layout.channels = static_cast<int>(s[s.size() - 1]);
-    data::random_shift(obs.data_ptr<uint8_t>(), static_cast<int>(obs.size(0)), layout, cfg.shift_pad, rng);
+    data::random_shift(obs.data_ptr<uint8_t>(), static_cast<int>(obs.size(0)), layout, cfg.bc.shift_pad, rng);
   } else {
-    data::gaussian_noise(obs.data_ptr<float>(), obs.numel(), cfg.obs_noise, rng);
+    data::gaussian_noise(obs.data_ptr<float>(), obs.numel(), cfg.bc.obs_noise, rng);
   }
 }
 
@@ -181,10 +181,10 @@ FitResult fit(ActorCritic& policy, torch::optim::Optimizer& optimizer, const Pai
               MetricsSink* metrics, int64_t seen_before, int64_t total) {
   FitResult fit;
   fit.seen = seen_before;
-  const int64_t batch = std::min<int64_t>(cfg.batch_size, train_set.size());
+  const int64_t batch = std::min<int64_t>(cfg.bc.batch_size, train_set.size());
   std::vector<torch::Tensor> best_weights = snapshot(policy);
   int stale = 0;
-  for (int epoch = 0; epoch < cfg.epochs && stale < cfg.patience; ++epoch) {
+  for (int epoch = 0; epoch < cfg.bc.epochs && stale < cfg.bc.patience; ++epoch) {
     const auto order = torch::randperm(train_set.size(), torch::kLong);
     double loss_sum = 0;
     int64_t batches = 0;
@@ -259,23 +259,23 @@ struct Demonstrations {
 
 Demonstrations load_demonstrations(const TrainJob& job, const envs::Env& probe) {
   const AgentConfig& cfg = job.agent;
-  if (cfg.data.empty())
-    throw io::InputError("agent.data: " + cfg.algo + " needs a dataset (drivelab collect --out FILE)");
+  if (cfg.bc.data.empty())
+    throw io::InputError("agent.bc.data: " + cfg.algo + " needs a dataset (drivelab collect --out FILE)");
   Demonstrations d;
   try {
-    d.episodes = data::read_all(cfg.data, &d.spec);
+    d.episodes = data::read_all(cfg.bc.data, &d.spec);
   } catch (const data::DatasetError& e) {
-    throw io::InputError(std::string("agent.data: ") + e.what());
+    throw io::InputError(std::string("agent.bc.data: ") + e.what());
   }
   if (d.episodes.size() < 2)
-    throw io::InputError("agent.data: " + cfg.data + " has " + std::to_string(d.episodes.size()) +
+    throw io::InputError("agent.bc.data: " + cfg.bc.data + " has " + std::to_string(d.episodes.size()) +
                              " episode(s); behaviour cloning needs at least 2 (train and validation)");
   data::DatasetSpec env_spec;
   env_spec.observation = probe.observation_spec();
   env_spec.action = probe.action_spec();
   if (const std::string why = data::spec_mismatch(env_spec, d.spec); !why.empty())
-    throw io::InputError("agent.data: " + cfg.data + " does not fit env '" + job.env.id + "': " + why);
-  d.is_val = data::validation_mask(static_cast<int64_t>(d.episodes.size()), cfg.val_fraction, job.train.seed);
+    throw io::InputError("agent.bc.data: " + cfg.bc.data + " does not fit env '" + job.env.id + "': " + why);
+  d.is_val = data::validation_mask(static_cast<int64_t>(d.episodes.size()), cfg.bc.val_fraction, job.train.seed);
   if (cfg.normalize_obs && d.spec.observation.dtype == envs::DType::f32)
     d.norm = fit_normalizer(d.episodes, d.is_val, d.spec, cfg.clip_obs);
   return d;
@@ -300,12 +300,12 @@ TrainResult train_bc(const TrainJob& job) {
   demo.episodes.clear();
   demo.episodes.shrink_to_fit();
   if (train_set.size() == 0 || val_set.size() == 0)
-    throw io::InputError("agent.data: the split left no steps for training or validation (val_fraction " +
-                             std::to_string(cfg.val_fraction) + ")");
+    throw io::InputError("agent.bc.data: the split left no steps for training or validation (agent.bc.val_fraction " +
+                             std::to_string(cfg.bc.val_fraction) + ")");
 
   torch::optim::Adam optimizer(policy->parameters(), torch::optim::AdamOptions(cfg.learning_rate));
   sim::Rng augment_rng(job.train.seed ^ 0xB0Cull);
-  const int64_t total = static_cast<int64_t>(cfg.epochs) * train_set.size();
+  const int64_t total = static_cast<int64_t>(cfg.bc.epochs) * train_set.size();
   const FitResult fitted = fit(policy, optimizer, train_set, val_set, cfg, demo.spec, device, augment_rng,
                                job.metrics, 0, total);
   if (job.metrics) job.metrics->scalar(fitted.seen, "losses/bc_best_val", fitted.best_val);
@@ -384,7 +384,7 @@ data::Episode dagger_episode(envs::Env& env, ActorCritic& policy, const envs::Ob
 }  // namespace
 
 // DAgger (Ross et al. 2011) with the scripted expert as the labeller: behaviour cloning on the dataset,
-// then dagger_iterations rounds of driving with the learner (mixed with the expert with probability
+// then agent.dagger.iterations rounds of driving with the learner (mixed with the expert with probability
 // 0.5^round), labelling every visited state with the expert's action, aggregating and refitting. The
 // validation set stays the dataset's held-out expert episodes, so losses are comparable across rounds.
 TrainResult train_dagger(const TrainJob& job) {
@@ -400,24 +400,24 @@ TrainResult train_dagger(const TrainJob& job) {
   policy->to(device);
   const bool squash = cfg.net.tanh_squash;
   const Pairs val_set = make_pairs(demo.episodes, demo.is_val, true, demo.spec, demo.norm.get(), squash);
-  if (val_set.size() == 0) throw io::InputError("agent.data: the split left no validation steps");
+  if (val_set.size() == 0) throw io::InputError("agent.bc.data: the split left no validation steps");
 
   torch::optim::Adam optimizer(policy->parameters(), torch::optim::AdamOptions(cfg.learning_rate));
   sim::Rng rng(job.train.seed ^ 0xDA66E2ull);
   // For the progress line only: the aggregate grows each round, so this is an estimate.
-  const int64_t total = static_cast<int64_t>(cfg.epochs) * (cfg.dagger_iterations + 1) *
+  const int64_t total = static_cast<int64_t>(cfg.bc.epochs) * (cfg.dagger.iterations + 1) *
                         static_cast<int64_t>(std::count(demo.is_val.begin(), demo.is_val.end(), false)) *
                         job.env.max_steps;
   int64_t seen = 0;
   double eval_return = 0;
   uint64_t episode_seed = job.train.seed * 1'000'003ull;
-  for (int round = 0; round <= cfg.dagger_iterations; ++round) {
+  for (int round = 0; round <= cfg.dagger.iterations; ++round) {
     if (round > 0) {
       const double beta = std::pow(0.5, round);
       policy->eval();
       int64_t steps = 0;
       double ret = 0;
-      for (int k = 0; k < cfg.dagger_episodes; ++k) {
+      for (int k = 0; k < cfg.dagger.episodes; ++k) {
         demo.episodes.push_back(dagger_episode(*env, policy, demo.norm.get(), demo.spec, beta, rng, ++episode_seed, device));
         demo.is_val.push_back(false);
         steps += demo.episodes.back().length();
@@ -427,7 +427,7 @@ TrainResult train_dagger(const TrainJob& job) {
       if (job.metrics) {
         job.metrics->scalar(seen, "charts/dagger_round", round);
         job.metrics->scalar(seen, "charts/dagger_beta", beta);
-        job.metrics->scalar(seen, "charts/episodic_return", ret / std::max(1, cfg.dagger_episodes));
+        job.metrics->scalar(seen, "charts/episodic_return", ret / std::max(1, cfg.dagger.episodes));
         job.metrics->scalar(seen, "charts/dagger_labelled_steps", static_cast<double>(steps));
       }
     }
@@ -449,19 +449,23 @@ namespace {
 // validation episode) and load like any actor-critic run.
 Algorithm imitation_algorithm(std::string name, std::string summary, TrainResult (*train)(const TrainJob&)) {
   Algorithm a = actor_critic_algorithm(std::move(name), std::move(summary), train);
+  // Adam without annealing: the optimizer keys are not read.
+  a.agent_keys = {"net", "learning_rate", "max_grad_norm", "normalize_obs", "clip_obs", "bc"};
+  if (a.name == "dagger") a.agent_keys.push_back("dagger");
   a.check = [](const TrainJob& job, const envs::Env& probe) {
     check_policy_net(job, probe);
-    check_dataset(job, probe, 2);
+    check_dataset(job, probe, job.agent.bc.data, "agent.bc.data", 2);
   };
   a.resume = Resume::restart;
   a.data_parallel = false;
+  a.env_step_budget = false;  // epochs (and DAgger's rounds)
   return a;
 }
 
 }  // namespace
 
 Algorithm bc_algorithm() {
-  return imitation_algorithm("bc", "behaviour cloning from a dataset (agent.data), validation split, augmentation",
+  return imitation_algorithm("bc", "behaviour cloning from a dataset (agent.bc.data), validation split, augmentation",
                              train_bc);
 }
 

@@ -292,6 +292,15 @@ void configs_from_text(const std::string& text, envs::EnvConfig& env, AgentConfi
       throw std::runtime_error("config text line " + std::to_string(line_no) + ": no '=' in '" + line + "'");
     values[line.substr(0, eq)] = line.substr(eq + 1);
   }
+  // Checkpoints written before the agent section was split by algorithm hold the old flat keys.
+  const auto algo = values.find("agent.algo");
+  const std::string algo_name = algo == values.end() ? "ppo" : algo->second;
+  std::map<std::string, std::string> moved;
+  for (auto& [key, value] : values) {
+    const std::string to = moved_config_key(key, algo_name);
+    moved[to.empty() ? key : to] = std::move(value);
+  }
+  values = std::move(moved);
   TextReader r(values, "");
   r.section("env", env);
   r.section("agent", agent);

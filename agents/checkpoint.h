@@ -22,9 +22,9 @@
 
 #include <torch/torch.h>
 
-#include "agents/config.h"
+#include "agents/agent_config.h"
 #include "agents/policy.h"
-#include "envs/config.h"
+#include "envs/env_config.h"
 #include "io/files.h"
 
 namespace dl::agents {

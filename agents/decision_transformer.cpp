@@ -433,15 +433,15 @@ TrainResult train_decision_transformer(const TrainJob& job) {
   const AgentConfig& cfg = job.agent;
   Stopwatch wall;
   if (job.resume) throw io::InputError("decision_transformer: --resume is not supported (offline runs restart)");
-  if (cfg.data.empty())
-    throw io::InputError("agent.data: the decision transformer trains offline from a dataset "
+  if (cfg.dt.data.empty())
+    throw io::InputError("agent.dt.data: the decision transformer trains offline from a dataset "
                              "(drivelab collect --out FILE)");
   data::DatasetSpec spec;
   std::vector<data::Episode> episodes;
   try {
-    episodes = data::read_all(cfg.data, &spec);
+    episodes = data::read_all(cfg.dt.data, &spec);
   } catch (const std::exception& e) {
-    throw io::InputError(std::string("agent.data: ") + e.what());
+    throw io::InputError(std::string("agent.dt.data: ") + e.what());
   }
   const EnvFactory factory = env_factory_or_default(job.env_factory);
   {
@@ -450,13 +450,13 @@ TrainResult train_decision_transformer(const TrainJob& job) {
     env_spec.observation = probe->observation_spec();
     env_spec.action = probe->action_spec();
     if (const auto why = data::spec_mismatch(spec, env_spec); !why.empty())
-      throw io::InputError("agent.data: " + cfg.data + " does not fit env '" + job.env.id + "': " + why);
+      throw io::InputError("agent.dt.data: " + cfg.dt.data + " does not fit env '" + job.env.id + "': " + why);
   }
   std::unique_ptr<DTDataset> dataset;
   try {
     dataset = std::make_unique<DTDataset>(episodes, spec);
   } catch (const std::invalid_argument& e) {
-    throw io::InputError("agent.data: " + cfg.data + ": " + e.what());
+    throw io::InputError("agent.dt.data: " + cfg.dt.data + ": " + e.what());
   }
   episodes.clear();
 
@@ -465,21 +465,21 @@ TrainResult train_decision_transformer(const TrainJob& job) {
   torch::manual_seed(job.train.seed);
   const torch::Device device = resolve_device(job.train.device);
   DecisionTransformerOptions options;
-  options.context_length = cfg.context_length;
+  options.context_length = cfg.dt.context_length;
   options.max_timestep = std::max<int64_t>(job.env.max_steps, dataset->longest_episode()) + 1;
-  options.transformer.d_model = cfg.d_model;
-  options.transformer.n_heads = cfg.n_heads;
-  options.transformer.n_layers = cfg.n_layers;
+  options.transformer.d_model = cfg.dt.d_model;
+  options.transformer.n_heads = cfg.dt.n_heads;
+  options.transformer.n_layers = cfg.dt.n_layers;
   options.transformer.dropout = kDropout;
-  options.transformer.max_distance = kTokensPerStep * cfg.context_length;
+  options.transformer.max_distance = kTokensPerStep * cfg.dt.context_length;
   DecisionTransformer model(dataset->state_dim(), spec.action, options);
   model->to(device);
   torch::optim::AdamW optimizer(model->parameters(),
                                 torch::optim::AdamWOptions(cfg.learning_rate).weight_decay(kWeightDecay));
   DTRuntime runtime{dataset->state_mean, dataset->state_std, dataset->rtg_scale,
-                    cfg.target_return != 0 ? static_cast<double>(cfg.target_return) : dataset->best_return};
+                    cfg.dt.target_return != 0 ? static_cast<double>(cfg.dt.target_return) : dataset->best_return};
 
-  const int64_t steps = cfg.gradient_steps;
+  const int64_t steps = cfg.dt.gradient_steps;
   const int64_t warmup = std::min(kMaxWarmupSteps, std::max<int64_t>(1, steps / 10));
   const int64_t log_every = std::max<int64_t>(1, steps / kLogRows);
   std::mt19937_64 rng(job.train.seed);
@@ -497,7 +497,7 @@ TrainResult train_decision_transformer(const TrainJob& job) {
   for (int64_t step = 1; step <= steps; ++step) {
     const double lr = cfg.learning_rate * std::min(1.0, static_cast<double>(step) / static_cast<double>(warmup));
     for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
-    const auto batch = dataset->sample(cfg.batch_size, options.context_length, options.max_timestep, rng);
+    const auto batch = dataset->sample(cfg.dt.batch_size, options.context_length, options.max_timestep, rng);
     const auto loss = model->loss(batch.to(device));
     optimizer.zero_grad();
     loss.backward();
@@ -518,7 +518,7 @@ TrainResult train_decision_transformer(const TrainJob& job) {
       loss_sum = 0;
       loss_count = 0;
     }
-    if (job.train.eval_episodes > 0 && (passed_multiple(job.train.eval_every, step - 1, step) || last)) {
+    if (job.train.eval_episodes > 0 && (passed_multiple(job.agent.dt.eval_every_gradient_steps, step - 1, step) || last)) {
       model->eval();
       const auto actor = make_dt_actor(model, runtime, job.env, spec.action, device);
       const EvalResult r = run_episodes(*actor, test_env, job.env_factory, job.train.eval_episodes,
@@ -539,7 +539,7 @@ TrainResult train_decision_transformer(const TrainJob& job) {
         checkpoint("best.pt");
       }
     }
-    if (passed_multiple(job.train.checkpoint_every, step - 1, step) || last) checkpoint("latest.pt");
+    if (passed_multiple(job.agent.dt.checkpoint_every_gradient_steps, step - 1, step) || last) checkpoint("latest.pt");
     if (job.metrics && (step % log_every == 0 || last)) job.metrics->end_update(step, steps);
   }
   result.steps = steps;
@@ -550,13 +550,14 @@ TrainResult train_decision_transformer(const TrainJob& job) {
 Algorithm decision_transformer_algorithm() {
   Algorithm a;
   a.name = "decision_transformer";
-  a.summary = "Decision Transformer: return-conditioned sequence model trained on a dataset (agent.data)";
+  a.summary = "Decision Transformer: return-conditioned sequence model trained on a dataset (agent.dt.data)";
+  a.agent_keys = {"learning_rate", "max_grad_norm", "dt"};
   a.train = train_decision_transformer;
   a.check = [](const TrainJob& job, const envs::Env& probe) {
-    if (job.agent.d_model % job.agent.n_heads != 0)
-      throw io::InputError("agent.n_heads: " + std::to_string(job.agent.n_heads) + " does not divide agent.d_model " +
-                           std::to_string(job.agent.d_model));
-    check_dataset(job, probe, 1);
+    if (job.agent.dt.d_model % job.agent.dt.n_heads != 0)
+      throw io::InputError("agent.dt.n_heads: " + std::to_string(job.agent.dt.n_heads) + " does not divide agent.dt.d_model " +
+                           std::to_string(job.agent.dt.d_model));
+    check_dataset(job, probe, job.agent.dt.data, "agent.dt.data", 1);
   };
   a.load_actor = [](const std::string& path, torch::Device device, const EnvFactoryFn& factory) {
     DTCheckpoint dt = read_dt_checkpoint(path);

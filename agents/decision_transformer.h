@@ -20,7 +20,7 @@
 // marker (transformer.h's `starts`) hides the padding from the real tokens. R_1 = target_return, and
 // R_{t+1} = R_t - r_t as the rewards come in.
 //
-// agent.algo: decision_transformer (train_decision_transformer) reads agent.data and writes
+// agent.algo: decision_transformer (train_decision_transformer) reads agent.dt.data and writes
 // checkpoints/latest.pt and best.pt in its own format (read_dt_checkpoint); `drivelab eval` of a PPO-style
 // checkpoint does not read them.
 #pragma once
@@ -42,7 +42,7 @@ namespace dl::agents {
 struct DecisionTransformerOptions {
   int64_t context_length = 20;   // K: steps the model sees (3K tokens)
   int64_t max_timestep = 4096;   // timestep embeddings; later steps share the last one
-  TransformerConfig transformer; // memory_length must stay 0
+  TransformerOptions transformer; // memory_length must stay 0
 };
 
 // A batch of K-step windows. Padding steps have mask 0 and zero contents.

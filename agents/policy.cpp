@@ -39,7 +39,7 @@ ActorCriticImpl::ActorCriticImpl(const envs::Spec& obs_spec, const envs::ActionS
       throw std::invalid_argument("policy: net.moe applies to MLP bodies; set net.moe.experts: 0 with policy gtrxl");
     obs_features_ = obs_spec.size();
     const GTrXLConfig& g = net.gtrxl;
-    TransformerConfig tc;
+    TransformerOptions tc;
     tc.d_model = g.d_model;
     tc.n_heads = g.n_heads;
     tc.n_layers = g.n_layers;

@@ -22,7 +22,7 @@
 #pragma once
 #include <torch/torch.h>
 
-#include "agents/config.h"
+#include "agents/agent_config.h"
 #include "agents/distributions.h"
 #include "agents/lstm.h"
 #include "agents/moe.h"

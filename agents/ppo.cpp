@@ -1,6 +1,7 @@
 // drivelab/agents: Proximal Policy Optimization (Schulman et al. 2017), after CleanRL's ppo_continuous_action.
 //
-// Config (agents/config.h, AgentConfig):
+// Config (agents/agent_config.h): agent.ppo.* and the shared agent keys (net, optimizer, learning_rate,
+// anneal_lr, max_grad_norm, normalize_obs, clip_obs):
 //   num_steps        rollout length per env; batch = num_steps * num_envs
 //   num_minibatches  minibatches per epoch; update_epochs passes over the batch per update
 //   gamma, gae_lambda  discount and GAE(lambda) for advantages
@@ -102,20 +103,21 @@ EvalOutput evaluate_rollout(ActorCritic& policy, const RolloutStorage& s) {
 }
 
 TrainResult train_ppo(const TrainJob& job) {
-  const AgentConfig& cfg = job.agent;
+  const AgentConfig& agent = job.agent;
+  const PPOConfig& cfg = agent.ppo;
   const int64_t T = cfg.num_steps, N = job.train.num_envs;
-  Session session(job, "ppo", T);
+  Session session(job, "ppo", cfg, T);
   session.start(session.make_optimizer("adam", /*adam_eps=*/1e-5));  // eps 1e-5: a PPO implementation detail
   auto& policy = session.policy;
   const auto device = session.device;
   const bool recurrent = policy->recurrent();
-  const int64_t L = recurrent ? sequence_length(cfg.net) : 1;
+  const int64_t L = recurrent ? sequence_length(agent.net) : 1;
   if (recurrent && T % L != 0)
-    throw std::runtime_error("agent.net." + cfg.net.policy + ".sequence_length " + std::to_string(L) +
-                             " must divide agent.num_steps " + std::to_string(T));
+    throw std::runtime_error("agent.net." + agent.net.policy + ".sequence_length " + std::to_string(L) +
+                             " must divide agent.ppo.num_steps " + std::to_string(T));
   const int64_t rows = T * N / L;  // steps, or sequences of L steps
   const int64_t minibatch_rows = std::max<int64_t>(1, rows / cfg.num_minibatches);
-  const double aux_coef = cfg.net.moe.aux_coef;
+  const double aux_coef = agent.net.moe.aux_coef;
 
   while (!session.done()) {
     const double lr = session.anneal_learning_rate();
@@ -189,7 +191,7 @@ TrainResult train_ppo(const TrainJob& job) {
             for (size_t i = 0; i < usage.size(); ++i) usage_sums[i].second = usage_sums[i].second + usage[i].second;
         }
 
-        session.gradient_step(loss, cfg.max_grad_norm);
+        session.gradient_step(loss, agent.max_grad_norm);
 
         sums += torch::stack({pg_loss.detach(), v_loss.detach(), entropy.detach(), approx_kl, old_approx_kl,
                               clipfrac});
@@ -235,11 +237,11 @@ void check_init_from(const TrainJob& job, const envs::Env& probe);  // agents/pp
 
 Algorithm ppo_algorithm() {
   Algorithm a = actor_critic_algorithm(
-      "ppo", "PPO (clipped surrogate, GAE); MLP, CNN, GTrXL, LSTM or MoE policies; agent.init_from starts from another run",
-      [](const TrainJob& job) { return job.agent.init_from.empty() ? train_ppo(job) : train_ppo_from_init(job); });
+      "ppo", "PPO (clipped surrogate, GAE); MLP, CNN, GTrXL, LSTM or MoE policies; agent.ppo.init_from starts from another run",
+      [](const TrainJob& job) { return job.agent.ppo.init_from.empty() ? train_ppo(job) : train_ppo_from_init(job); });
   a.check = [](const TrainJob& job, const envs::Env& probe) {
     check_policy_net(job, probe);
-    if (!job.agent.init_from.empty()) check_init_from(job, probe);
+    if (!job.agent.ppo.init_from.empty()) check_init_from(job, probe);
   };
   a.recurrent_policies = true;
   return a;

@@ -1,6 +1,6 @@
-// drivelab/agents: PPO that starts from another run's weights (agent.init_from: a BC or DAgger run, or any
+// drivelab/agents: PPO that starts from another run's weights (agent.ppo.init_from: a BC or DAgger run, or any
 // actor-critic run with the same net): the actor and normalizer are loaded, the critic alone is warmed up
-// for agent.value_warmup updates, then PPO continues as a resume from the checkpoint that hand-over writes.
+// for agent.ppo.value_warmup updates, then PPO continues as a resume from the checkpoint that hand-over writes.
 #include <filesystem>
 
 #include "agents/algorithm.h"
@@ -18,37 +18,38 @@ std::string init_checkpoint_path(const std::string& target) {
   try {
     return resolve_checkpoint(target);
   } catch (const io::InputError& e) {
-    throw io::InputError(std::string("agent.init_from: ") + e.what());
+    throw io::InputError(std::string("agent.ppo.init_from: ") + e.what());
   }
 }
 
 void check_init_from(const TrainJob& job, const envs::Env& probe) {
-  const std::string source = init_checkpoint_path(job.agent.init_from);
+  const std::string source = init_checkpoint_path(job.agent.ppo.init_from);
   try {
     read_checkpoint_data(source);
     ActorCritic policy(probe.observation_spec(), probe.action_spec(), job.agent.net);
     load_checkpoint_state(source, policy, nullptr, /*restore_rng=*/false);  // the run's net must fit it
   } catch (const io::InputError& e) {
     const std::string what = e.what();
-    throw io::InputError("agent.init_from: " + what.substr(0, what.find('\n')) +
+    throw io::InputError("agent.ppo.init_from: " + what.substr(0, what.find('\n')) +
                          " (agent.net must match the network of the run it starts from)");
   }
 }
 
 TrainResult train_ppo_from_init(const TrainJob& job) {
   if (job.resume) return train_ppo(job);  // the BC weights are in the run's own checkpoints already
-  if (job.run_dir.empty()) throw io::InputError("agent.init_from: the job needs a run folder");
-  const std::string source = init_checkpoint_path(job.agent.init_from);
+  if (job.run_dir.empty()) throw io::InputError("agent.ppo.init_from: the job needs a run folder");
+  const std::string source = init_checkpoint_path(job.agent.ppo.init_from);
   const CheckpointData init = read_checkpoint_data(source);
-  const AgentConfig& cfg = job.agent;
+  const AgentConfig& agent = job.agent;
+  const PPOConfig& cfg = agent.ppo;
 
-  Session session(job, "ppo", cfg.num_steps);
+  Session session(job, "ppo", cfg, cfg.num_steps);
   // Weights and normalizer go in before start(), which resets the envs and normalizes their first
   // observations.
   try {
     load_checkpoint_state(source, session.policy, nullptr, /*restore_rng=*/false);
   } catch (const std::exception& e) {
-    throw io::InputError("agent.init_from: " + std::string(e.what()) +
+    throw io::InputError("agent.ppo.init_from: " + std::string(e.what()) +
                              " (agent.net must match the network of the run it starts from)");
   }
   session.policy->to(session.device);
@@ -59,7 +60,7 @@ TrainResult train_ppo_from_init(const TrainJob& job) {
   std::vector<torch::Tensor> critic;
   for (const auto& item : session.policy->named_parameters())
     if (item.key().rfind("critic", 0) == 0) critic.push_back(item.value());
-  session.start(std::make_unique<torch::optim::Adam>(critic, torch::optim::AdamOptions(cfg.learning_rate).eps(1e-5)));
+  session.start(std::make_unique<torch::optim::Adam>(critic, torch::optim::AdamOptions(agent.learning_rate).eps(1e-5)));
 
   const int64_t batch_size = static_cast<int64_t>(cfg.num_steps) * job.train.num_envs;
   const int64_t minibatch = std::max<int64_t>(1, batch_size / cfg.num_minibatches);
@@ -79,7 +80,7 @@ TrainResult train_ppo_from_init(const TrainJob& job) {
         const auto loss = 0.5 * (session.policy->value(obs.index_select(0, mb)) - returns.index_select(0, mb)).pow(2).mean();
         session.optimizer->zero_grad();
         loss.backward();
-        if (cfg.max_grad_norm > 0) torch::nn::utils::clip_grad_norm_(critic, cfg.max_grad_norm);
+        if (agent.max_grad_norm > 0) torch::nn::utils::clip_grad_norm_(critic, agent.max_grad_norm);
         session.optimizer->step();
         loss_sum += loss.item<double>();
         ++batches;

@@ -6,9 +6,9 @@
 // bootstrapped from V(final obs), as in every algorithm here). The rollout holds env.max_steps steps, the
 // longest an episode can last.
 //
-// Config (agents/config.h, AgentConfig): gamma; norm_adv (normalize G - V over the batch); ent_coef,
-// vf_coef, max_grad_norm, anneal_lr, learning_rate; optimizer auto = Adam. num_steps, gae_lambda and the
-// PPO fields are not used.
+// Config (agents/agent_config.h), agent.reinforce: gamma; norm_adv (normalize G - V over the batch); ent_coef,
+// vf_coef, normalize_reward, clip_reward; shared: max_grad_norm, anneal_lr, learning_rate; optimizer auto =
+// Adam. No num_steps or gae_lambda: whole episodes, Monte-Carlo returns.
 #include "agents/distributed.h"
 #include "agents/session.h"
 #include "agents/algorithm.h"
@@ -16,10 +16,11 @@
 namespace dl::agents {
 
 TrainResult train_reinforce(const TrainJob& job) {
-  const AgentConfig& cfg = job.agent;
+  const AgentConfig& agent = job.agent;
+  const ReinforceConfig& cfg = agent.reinforce;
   const int64_t max_episode_steps = job.env.max_steps;
 
-  Session session(job, "reinforce", max_episode_steps);
+  Session session(job, "reinforce", cfg, max_episode_steps);
   session.start(session.make_optimizer("adam", /*adam_eps=*/1e-8));
   auto& policy = session.policy;
   const auto device = session.device;
@@ -54,7 +55,7 @@ TrainResult train_reinforce(const TrainJob& job) {
     auto entropy = ranks * (eval.entropy * valid).sum() / count;
     auto loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss;
 
-    session.gradient_step(loss, cfg.max_grad_norm);
+    session.gradient_step(loss, agent.max_grad_norm);
 
     session.scalar("charts/learning_rate", lr);
     session.scalar("losses/policy", pg_loss.item<double>());

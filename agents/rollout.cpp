@@ -114,8 +114,9 @@ torch::Tensor done_mask(const std::vector<uint8_t>& dones, torch::Device device)
 
 }  // namespace
 
-Rollout::Rollout(const TrainJob& job, ActorCritic policy, torch::Device device, int64_t max_steps)
-    : job_(job), policy_(std::move(policy)), device_(device), num_envs_(job.train.num_envs) {
+Rollout::Rollout(const TrainJob& job, const PolicyGradientConfig& pg, ActorCritic policy, torch::Device device,
+                 int64_t max_steps)
+    : job_(job), pg_(pg), policy_(std::move(policy)), device_(device), num_envs_(job.train.num_envs) {
   // Data-parallel runs: this rank's envs are envs first_env_ .. first_env_ + N - 1 of all ranks' W * N.
   world_envs_ = static_cast<int64_t>(num_envs_) * dist::world_size();
   first_env_ = static_cast<int64_t>(num_envs_) * dist::rank();
@@ -129,10 +130,10 @@ Rollout::Rollout(const TrainJob& job, ActorCritic policy, torch::Device device, 
   const int64_t obs_dim = spec.size();
   if (spec.dtype == envs::DType::f32 && job.agent.normalize_obs)
     obs_norm_ = std::make_unique<envs::ObsNormalizer>(static_cast<int>(obs_dim), job.agent.clip_obs);
-  if (job.agent.normalize_reward)
+  if (pg.normalize_reward)
     // Every rank keeps the scaler of all W * N envs (their returns come with each step's exchange).
-    reward_scaler_ = std::make_unique<envs::RewardScaler>(static_cast<int>(world_envs_), job.agent.gamma,
-                                                          job.agent.clip_reward);
+    reward_scaler_ = std::make_unique<envs::RewardScaler>(static_cast<int>(world_envs_), pg.gamma,
+                                                          pg.clip_reward);
 
   const int64_t T = max_steps, N = num_envs_;
   const int64_t A = policy_->action_dim();
@@ -214,7 +215,7 @@ void Rollout::bootstrap_truncations(float* rewards) {
   }
   v = v.to(torch::kCPU).contiguous();
   const float* vp = v.data_ptr<float>();
-  for (size_t k = 0; k < cut.size(); ++k) rewards[cut[k]] += job_.agent.gamma * vp[k];
+  for (size_t k = 0; k < cut.size(); ++k) rewards[cut[k]] += pg_.gamma * vp[k];
 }
 
 int64_t Rollout::collect(int64_t steps, bool first_episode_only) {

@@ -84,7 +84,8 @@ struct EpisodeSummary {
 
 class Rollout {
  public:
-  Rollout(const TrainJob& job, ActorCritic policy, torch::Device device, int64_t max_steps);
+  Rollout(const TrainJob& job, const PolicyGradientConfig& pg, ActorCritic policy, torch::Device device,
+          int64_t max_steps);
 
   void reset_envs(uint64_t seed);
   // Runs up to `steps` vector steps into storage. first_episode_only (REINFORCE): marks steps after each
@@ -112,6 +113,7 @@ class Rollout {
   void bootstrap_truncations(float* rewards);
 
   const TrainJob& job_;
+  const PolicyGradientConfig& pg_;
   ActorCritic policy_;
   torch::Device device_;
   int num_envs_;

@@ -39,15 +39,16 @@ std::unique_ptr<envs::ObsNormalizer> normalizer_from_state(const std::vector<dou
 }
 
 
-Session::Session(const TrainJob& job_in, std::string algo_in, int64_t rollout_capacity)
-    : job(job_in), algo(std::move(algo_in)), device(dist::join_from_env(resolve_device(job_in.train.device))) {
+Session::Session(const TrainJob& job_in, std::string algo_in, const PolicyGradientConfig& pg_in,
+                 int64_t rollout_capacity)
+    : job(job_in), algo(std::move(algo_in)), pg(pg_in), device(dist::join_from_env(resolve_device(job_in.train.device))) {
   if (job.train.num_envs < 1) throw io::InputError("train.num_envs must be at least 1");
   // One place seeds everything torch draws: weight init, action sampling, minibatch shuffles.
   torch::manual_seed(job.train.seed);
   if (device.is_cuda()) torch::cuda::manual_seed_all(job.train.seed);
   policy = build_policy(job.env, job.agent.net, job.env_factory, job.train.torch_threads);
   policy->to(device);
-  rollout = std::make_unique<Rollout>(job, policy, device, rollout_capacity);
+  rollout = std::make_unique<Rollout>(job, pg, policy, device, rollout_capacity);
 }
 
 void Session::flatten_parameters() {
@@ -194,9 +195,9 @@ void Session::end_update(double update_seconds) {
   last_logged_step_ = global_step;
   // Data-parallel: rank 0 alone evaluates and writes (the others wait at their next collective).
   const bool eval_due = job.train.eval_episodes > 0 && dist::rank() == 0 &&
-                        (passed_multiple(job.train.eval_every, before, global_step) || done());
+                        (passed_multiple(job.train.eval_every_steps, before, global_step) || done());
   if (eval_due) evaluate_now();
-  const bool checkpoint_due = passed_multiple(job.train.checkpoint_every, before, global_step) || done();
+  const bool checkpoint_due = passed_multiple(job.train.checkpoint_every_steps, before, global_step) || done();
   if (checkpoint_due) dist::check_identical(flat_params_, global_step);  // data-parallel only
   if (!job.run_dir.empty() && checkpoint_due) {
     if (job.metrics) job.metrics->before_checkpoint(global_step);

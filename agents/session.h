@@ -24,8 +24,9 @@ std::unique_ptr<envs::ObsNormalizer> normalizer_from_state(const std::vector<dou
 
 class Session {
  public:
-  // rollout_capacity: most vector steps one collect may take.
-  Session(const TrainJob& job, std::string algo, int64_t rollout_capacity);
+  // pg: the algorithm's section (job.agent.ppo, .a2c, .reinforce); rollout_capacity: most vector steps one
+  // collect may take.
+  Session(const TrainJob& job, std::string algo, const PolicyGradientConfig& pg, int64_t rollout_capacity);
 
   // Adam or RMSprop, per agent.optimizer (`fallback` when "auto"), over ONE flat tensor that every policy
   // parameter is a view of (and the gradients likewise). A PPO minibatch on a 64x64 MLP is a few hundred
@@ -57,6 +58,7 @@ class Session {
 
   const TrainJob& job;
   const std::string algo;
+  const PolicyGradientConfig& pg;
   torch::Device device;
   ActorCritic policy{nullptr};
   std::unique_ptr<Rollout> rollout;

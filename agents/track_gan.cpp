@@ -146,7 +146,7 @@ struct ShapeData {
   std::vector<float> mean, scale;
 };
 
-ShapeData encode_train_tracks(const TrackGanConfig& cfg, const sim::TrackParams& params) {
+ShapeData encode_train_tracks(const TrackGanConfig& cfg, const sim::TrackConfig& params) {
   std::vector<float> flat;
   const int dim = cfg.shape_samples + 1;
   flat.reserve(static_cast<size_t>(cfg.train_tracks) * dim);
@@ -172,8 +172,8 @@ struct GanEval {
 // draw only), decoded with and without repair; and how far generated feature statistics are from the data
 // (in standardized units: mean |feature mean| + mean |feature std - 1| over generated ids
 // 0 .. kFeatureGapSamples-1). Everything runs through the exported generator and its own latent stream, so
-// evaluating never draws from torch's RNG and the training run does not depend on train.eval_every.
-GanEval evaluate_generator(const envs::TrackGenerator& g, const ShapeData& data, int n, const sim::TrackParams& params) {
+// evaluating never draws from torch's RNG and the training run does not depend on agent.gan.eval_every_generator_steps.
+GanEval evaluate_generator(const envs::TrackGenerator& g, const ShapeData& data, int n, const sim::TrackConfig& params) {
   GanEval e;
   envs::DecodeOptions raw;
   raw.repair = false;
@@ -335,7 +335,7 @@ TrainResult train_track_gan(const TrainJob& job) {
       sum = WganLosses{};
       count = 0;
     }
-    if (passed_multiple(job.train.eval_every, step - 1, step) || last) {
+    if (passed_multiple(job.agent.gan.eval_every_generator_steps, step - 1, step) || last) {
       const auto g = wgan.export_generator(cfg.shape_samples, data.mean, data.scale, note);
       const GanEval e = evaluate_generator(g, data, cfg.eval_tracks, job.env.track);
       result.final_eval_return = e.validity;
@@ -347,7 +347,7 @@ TrainResult train_track_gan(const TrainJob& job) {
         job.metrics->scalar(step, "gan/feature_gap", e.feature_gap);
       }
     }
-    if (passed_multiple(job.train.checkpoint_every, step - 1, step) || last) checkpoint();
+    if (passed_multiple(job.agent.gan.checkpoint_every_generator_steps, step - 1, step) || last) checkpoint();
     if (job.metrics && log) job.metrics->end_update(step, steps);
   }
   result.steps = step;
@@ -358,6 +358,7 @@ TrainResult train_track_gan(const TrainJob& job) {
 Algorithm track_gan_algorithm() {
   Algorithm a;
   a.name = "track_gan";
+  a.agent_keys = {"gan"};
   a.summary = "WGAN-GP over track shapes: a generator of new tracks (env.track_source: generator); it does not drive";
   a.train = train_track_gan;
   a.resume = Resume::from_latest;

@@ -1,6 +1,7 @@
 // drivelab/agents: the WGAN-GP track generator's configuration (agent.algo: track_gan, agent.gan.*).
 // Its own header so the GAN's fields stay out of the shared AgentConfig but one member and one section.
 #pragma once
+#include <cstdint>
 #include <vector>
 
 namespace dl::agents {
@@ -16,8 +17,10 @@ struct TrackGanConfig {
   float beta1 = 0.0f;                   // Adam betas as the WGAN-GP paper: (0, 0.9)
   float beta2 = 0.9f;
   int batch_size = 64;
-  int generator_steps = 20000;          // train.eval_every and train.checkpoint_every count these
+  int generator_steps = 20000;          // generator updates (the run's length)
   int eval_tracks = 256;                // generated tracks decoded per evaluation (gan/validity_rate)
+  int64_t eval_every_generator_steps = 100'000;        // 0 = only at the end
+  int64_t checkpoint_every_generator_steps = 100'000;  // 0 = only at the end
 };
 
 template <class V>
@@ -34,6 +37,10 @@ void visit_fields(TrackGanConfig& c, V& v) {
   v.field("batch_size", c.batch_size, "shapes per batch", 1, 1 << 16);
   v.field("generator_steps", c.generator_steps, "generator updates", 1, 1 << 30);
   v.field("eval_tracks", c.eval_tracks, "generated tracks decoded per evaluation", 1, 1 << 20);
+  v.field("eval_every_generator_steps", c.eval_every_generator_steps,
+          "generator steps between evaluations (0 = end only)", int64_t{0}, int64_t{1} << 40);
+  v.field("checkpoint_every_generator_steps", c.checkpoint_every_generator_steps,
+          "generator steps between checkpoints (0 = end only)", int64_t{0}, int64_t{1} << 40);
 }
 
 }  // namespace dl::agents

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "agents/config.h"
-#include "envs/config.h"
+#include "agents/agent_config.h"
+#include "envs/env_config.h"
 #include "envs/env.h"
 
 namespace dl::agents {
@@ -49,7 +49,7 @@ struct TrainResult {
 
 // Checks what can be checked before a run folder is made: the device, the algorithm name, the env (track and
 // generator files), then the algorithm's own checks (the policy network against the env's spaces, datasets
-// (agent.data), agent.init_from). Throws io::InputError with the config key first ("agent.data: ...").
+// (agent.bc.data), agent.ppo.init_from). Throws io::InputError with the config key first ("agent.bc.data: ...").
 void check_train_job(const TrainJob& job);
 
 // Runs job.agent.algo's train function from the algorithm table (agents/algorithm.h). Throws std::runtime_error with a clear message on NaN/inf losses (after

@@ -88,7 +88,7 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x, const torc
   return out_(y.transpose(1, 2).reshape({b, t, d}));
 }
 
-TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& c)
+TransformerBlockImpl::TransformerBlockImpl(const TransformerOptions& c)
     : gated_(c.gated), dropout_(c.dropout) {
   const int64_t d_ff = c.d_ff > 0 ? c.d_ff : 4 * c.d_model;
   norm_attn_ = register_module("norm_attn", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model})));
@@ -113,7 +113,7 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch:
   return gated_ ? gate_ff_(y, torch::relu(f)) : y + f;
 }
 
-GatedTransformerImpl::GatedTransformerImpl(const TransformerConfig& config) : config_(config) {
+GatedTransformerImpl::GatedTransformerImpl(const TransformerOptions& config) : config_(config) {
   if (config.n_layers < 1) throw std::invalid_argument("transformer: n_layers must be at least 1");
   if (config.memory_length < 0) throw std::invalid_argument("transformer: memory_length must be >= 0");
   if (config.max_distance < 1) throw std::invalid_argument("transformer: max_distance must be >= 1");

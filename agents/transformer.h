@@ -34,7 +34,7 @@
 
 namespace dl::agents {
 
-struct TransformerConfig {
+struct TransformerOptions {
   int64_t d_model = 64;
   int64_t n_heads = 4;
   int64_t n_layers = 2;
@@ -91,7 +91,7 @@ TORCH_MODULE(MultiHeadAttention);
 
 class TransformerBlockImpl : public torch::nn::Module {
  public:
-  explicit TransformerBlockImpl(const TransformerConfig& config);
+  explicit TransformerBlockImpl(const TransformerOptions& config);
   // x [B, T, D]; memory [B, M, D] or undefined; mask as MultiHeadAttention's with S = M + T.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& memory, const torch::Tensor& mask);
 
@@ -113,7 +113,7 @@ struct TransformerOutput {
 // A stack of blocks over d_model-wide inputs (embedding the inputs is the caller's business).
 class GatedTransformerImpl : public torch::nn::Module {
  public:
-  explicit GatedTransformerImpl(const TransformerConfig& config);
+  explicit GatedTransformerImpl(const TransformerOptions& config);
 
   // x [B, T, D]. memory: from initial_memory() or an earlier forward (nullptr = none: the segment sees
   // only itself). starts [B, T] bool (undefined = no episode starts inside the segment).
@@ -122,14 +122,14 @@ class GatedTransformerImpl : public torch::nn::Module {
   // Empty memory for a batch: zeros, every slot invalid.
   TransformerMemory initial_memory(int64_t batch, torch::Device device) const;
 
-  const TransformerConfig& config() const { return config_; }
+  const TransformerOptions& config() const { return config_; }
 
  private:
   // The additive mask [B, H, T, M + T] and, for the memory update, each key's episode index.
   torch::Tensor build_mask(int64_t batch, int64_t steps, const TransformerMemory* memory,
                            const torch::Tensor& starts, torch::Device device) const;
 
-  TransformerConfig config_;
+  TransformerOptions config_;
   std::vector<TransformerBlock> blocks_;
   torch::nn::LayerNorm final_norm_{nullptr};
   torch::Tensor relative_bias_;  // [H, max_distance + 1]

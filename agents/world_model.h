@@ -27,7 +27,7 @@
 #include <torch/torch.h>
 
 #include "agents/trainer.h"
-#include "envs/config.h"
+#include "envs/env_config.h"
 #include "envs/env.h"
 
 namespace dl::agents {

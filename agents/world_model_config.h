@@ -1,5 +1,5 @@
 // drivelab/agents: the world model's settings (agent.world_model in YAML), a plain struct described by
-// visit_fields like every config (envs/config.h explains the visitor). The algorithm is in world_model.h.
+// visit_fields like every config (envs/env_config.h explains the visitor). The algorithm is in world_model.h.
 #pragma once
 #include <string>
 
@@ -37,7 +37,7 @@ struct WorldModelConfig {
   int rollouts_per_candidate = 1;   // episodes averaged per candidate per generation (Ha: 16)
   float sigma_init = 0.1f;          // CMA-ES initial step size
   bool separable = false;           // diagonal covariance (sep-CMA-ES), for large controllers
-  int eval_every = 5;               // generations between test-track evaluations of the CMA-ES mean (0 = end)
+  int eval_every_generations = 5;               // generations between test-track evaluations of the CMA-ES mean (0 = end)
 };
 
 template <class V>
@@ -69,7 +69,7 @@ void visit_fields(WorldModelConfig& c, V& v) {
   v.field("rollouts_per_candidate", c.rollouts_per_candidate, "cmaes: episodes per candidate", 1, 1024);
   v.field("sigma_init", c.sigma_init, "cmaes: initial step size", 1e-6f, 100.f);
   v.field("separable", c.separable, "cmaes: diagonal covariance");
-  v.field("eval_every", c.eval_every, "controller: generations between test evaluations (0 = end)", 0,
+  v.field("eval_every_generations", c.eval_every_generations, "controller: generations between test evaluations (0 = end)", 0,
           1 << 20);
 }
 

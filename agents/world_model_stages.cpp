@@ -576,7 +576,7 @@ void stage_controller(const TrainJob& job, const StagePaths& paths, StageMetrics
     metrics.scalar("cmaes/sigma", es.sigma());
     metrics.scalar("charts/episodic_return", mean_of(returns));
     const bool last = g + 1 == c.generations;
-    if (job.train.eval_episodes > 0 && (last || (c.eval_every > 0 && (g + 1) % c.eval_every == 0))) {
+    if (job.train.eval_episodes > 0 && (last || (c.eval_every_generations > 0 && (g + 1) % c.eval_every_generations == 0))) {
       const auto mean = torch::tensor(es.mean()).to(torch::kFloat32);
       std::unique_ptr<video::GifWriter> gif;
       if (last) gif = std::make_unique<video::GifWriter>(paths.controller_gif, kWorldModelImageSize * kImageScale,
@@ -809,6 +809,7 @@ TrainResult train_world_model(const TrainJob& job) {
 Algorithm world_model_algorithm() {
   Algorithm a;
   a.name = "world_model";
+  a.agent_keys = {"world_model"};
   a.summary = "World Models: VAE + MDN-RNN + a CMA-ES controller, trained in stages on pixels";
   a.train = train_world_model;
   a.load_actor = load_world_model_actor;

@@ -8,7 +8,7 @@
 #include <iostream>
 
 #include "app/commands.h"
-#include "app/config.h"
+#include "app/run_config.h"
 #include "app/data/data_commands.h"
 #include "app/view/viewer_commands.h"
 #include "app/sweep/sweep.h"

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "app/commands.h"
-#include "app/config.h"
+#include "app/run_config.h"
 #include "envs/registry.h"
 #ifdef DRIVELAB_WITH_SDL
 #include "viewer/sdl_info.h"

@@ -5,13 +5,13 @@
 #include <sstream>
 #include <utility>
 
-#include "app/config.h"
+#include "app/run_config.h"
 
 namespace dl::app {
 namespace {
 
 // Copies one field (or a whole section), named by its path, between two configs of the same type: a
-// visitor over the config description (envs/config.h), first reading from the source, then writing into
+// visitor over the config description (envs/env_config.h), first reading from the source, then writing into
 // the destination.
 class FieldCopy {
  public:

@@ -12,7 +12,7 @@
 namespace {
 
 void BM_WorldStepLidar16(benchmark::State& state) {
-  dl::sim::WorldConfig cfg;
+  dl::sim::WorldOptions cfg;
   cfg.lidar.rays = 16;
   dl::sim::World world(cfg);
   world.reset(1, 1);
@@ -33,7 +33,7 @@ void BM_WorldStepLidar16(benchmark::State& state) {
 BENCHMARK(BM_WorldStepLidar16);
 
 void BM_WorldStepTraffic8(benchmark::State& state) {
-  dl::sim::WorldConfig cfg;
+  dl::sim::WorldOptions cfg;
   cfg.traffic.cars = 8;
   cfg.traffic.obstacles = 4;
   dl::sim::World world(cfg);
@@ -53,7 +53,7 @@ void BM_Box2dFloor(benchmark::State& state) {
 BENCHMARK(BM_Box2dFloor)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 void BM_Raster96(benchmark::State& state) {
-  dl::sim::World world(dl::sim::WorldConfig{});
+  dl::sim::World world(dl::sim::WorldOptions{});
   world.reset(1, 1);
   for (int i = 0; i < 100; ++i) world.step({0, 0.5f, 0});
   dl::sim::DrawList list;
@@ -68,7 +68,7 @@ void BM_Raster96(benchmark::State& state) {
 BENCHMARK(BM_Raster96)->Unit(benchmark::kMicrosecond);
 
 void BM_DrawAndRaster96(benchmark::State& state) {
-  dl::sim::World world(dl::sim::WorldConfig{});
+  dl::sim::World world(dl::sim::WorldOptions{});
   world.reset(1, 1);
   dl::sim::DrawList list;
   std::vector<uint8_t> rgb(96 * 96 * 3);
@@ -82,12 +82,12 @@ BENCHMARK(BM_DrawAndRaster96)->Unit(benchmark::kMicrosecond);
 
 void BM_TrackGeneration(benchmark::State& state) {
   uint64_t seed = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(dl::sim::generate_track(++seed, dl::sim::TrackParams{}));
+  for (auto _ : state) benchmark::DoNotOptimize(dl::sim::generate_track(++seed, dl::sim::TrackConfig{}));
 }
 BENCHMARK(BM_TrackGeneration)->Unit(benchmark::kMicrosecond);
 
 void BM_WorldReset(benchmark::State& state) {
-  dl::sim::World world(dl::sim::WorldConfig{});
+  dl::sim::World world(dl::sim::WorldOptions{});
   uint64_t seed = 0;
   for (auto _ : state) world.reset(seed, ++seed);
 }

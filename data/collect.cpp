@@ -62,7 +62,7 @@ int nearest_discrete_action(float steer, float gas, float brake) {
   return 0;
 }
 
-ExpertPolicy::ExpertPolicy(const envs::ActionSpec& spec, const envs::ExpertParams& params, std::string name)
+ExpertPolicy::ExpertPolicy(const envs::ActionSpec& spec, const envs::ExpertOptions& params, std::string name)
     : spec_(spec), params_(params), name_(std::move(name)) {}
 
 void ExpertPolicy::begin_episode(uint64_t) { driver_ = std::make_unique<envs::ExpertDriver>(params_); }

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "data/dataset.h"
-#include "envs/config.h"
+#include "envs/env_config.h"
 #include "envs/env.h"
 #include "envs/expert.h"
 #include "sim/rng.h"
@@ -30,14 +30,14 @@ class CollectPolicy {
 
 class ExpertPolicy : public CollectPolicy {
  public:
-  ExpertPolicy(const envs::ActionSpec& spec, const envs::ExpertParams& params, std::string name = "expert");
+  ExpertPolicy(const envs::ActionSpec& spec, const envs::ExpertOptions& params, std::string name = "expert");
   std::string name() const override { return name_; }
   void begin_episode(uint64_t seed) override;
   void act(const void* obs, const sim::World* world, float* action) override;
 
  private:
   envs::ActionSpec spec_;
-  envs::ExpertParams params_;
+  envs::ExpertOptions params_;
   std::string name_;
   std::unique_ptr<envs::ExpertDriver> driver_;
 };

@@ -35,8 +35,8 @@ int ego_collisions(const sim::StepEvents& events) {
 
 }  // namespace
 
-sim::WorldConfig world_config(const EnvConfig& config) {
-  sim::WorldConfig w;
+sim::WorldOptions world_config(const EnvConfig& config) {
+  sim::WorldOptions w;
   w.track = config.track;
   w.car = config.car;
   w.grip = config.grip;
@@ -62,7 +62,7 @@ DrivingEnv::DrivingEnv(const EnvConfig& config)
 }
 
 const sim::Track& DrivingEnv::procedural_track(uint64_t track_id) {
-  const sim::TrackParams& params = world_->mutable_config().track;
+  const sim::TrackConfig& params = world_->mutable_config().track;
   if (!random_start_track_ || random_start_track_->seed != track_id || random_start_params_ != params) {
     random_start_track_ = sim::generate_track(track_id, params);
     random_start_params_ = params;

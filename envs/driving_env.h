@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "envs/config.h"
+#include "envs/env_config.h"
 #include "envs/env.h"
 #include "envs/observation.h"
 #include "envs/track_source.h"
@@ -19,7 +19,7 @@
 
 namespace dl::envs {
 
-sim::WorldConfig world_config(const EnvConfig& config);
+sim::WorldOptions world_config(const EnvConfig& config);
 
 class DrivingEnv : public Env {
  public:
@@ -45,7 +45,7 @@ class DrivingEnv : public Env {
   const sim::Track& procedural_track(uint64_t track_id);
 
   EnvConfig config_;
-  sim::WorldConfig base_world_;
+  sim::WorldOptions base_world_;
   std::unique_ptr<sim::World> world_;
   sim::Rng rng_;
   TrackSource tracks_;
@@ -53,10 +53,10 @@ class DrivingEnv : public Env {
   VectorObsLayout layout_;
   Spec obs_spec_;
   ActionSpec action_spec_;
-  sim::TrackParams circuit_params_;  // for config.circuit_fraction
+  sim::TrackConfig circuit_params_;  // for config.circuit_fraction
   sim::DrawList draw_list_;
   std::optional<sim::Track> random_start_track_;  // config.random_start: the last procedural track
-  sim::TrackParams random_start_params_;
+  sim::TrackConfig random_start_params_;
   bool left_playfield_ = false;  // set by physics_step: the step's reward is then off_playfield alone
   bool started_ = false;  // step() before the first reset() is an error, not a crash
 };

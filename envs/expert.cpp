@@ -19,10 +19,10 @@ constexpr float kBrakeBelowLock = 0.05f;
 
 }  // namespace
 
-ExpertParams expert_params() { return ExpertParams{}; }
+ExpertOptions expert_params() { return ExpertOptions{}; }
 
-ExpertParams weak_expert_params() {
-  ExpertParams p;
+ExpertOptions weak_expert_params() {
+  ExpertOptions p;
   p.lookahead_base_m = 2.5f;
   p.lookahead_per_mps = 0.08f;
   p.lookahead_max_m = 8;
@@ -31,7 +31,7 @@ ExpertParams weak_expert_params() {
   return p;
 }
 
-ExpertDriver::ExpertDriver(const ExpertParams& params) : params_(params) {}
+ExpertDriver::ExpertDriver(const ExpertOptions& params) : params_(params) {}
 
 void ExpertDriver::sync_track(const sim::Track& track) {
   if (&track == track_ && track.seed == track_seed_ && track.num_tiles() == track_tiles_ &&
@@ -73,7 +73,7 @@ sim::Action ExpertDriver::act(const sim::World& world) {
   const sim::Track& track = world.track();
   sync_track(track);
   const sim::CarState& car = world.car();
-  const sim::WorldConfig& config = world.config();
+  const sim::WorldOptions& config = world.config();
 
   segment_hint_ = query_.nearest(car.position_m, segment_hint_);
   const sim::TrackProjection here = query_.project(car.position_m, segment_hint_);

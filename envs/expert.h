@@ -14,7 +14,7 @@
 
 namespace dl::envs {
 
-struct ExpertParams {
+struct ExpertOptions {
   float lookahead_base_m = 5;        // look-ahead at standstill
   float lookahead_per_mps = 0.3f;    // extra look-ahead per m/s of speed (a time headway, s)
   // Above fast_from_mps the headway grows by this much more: pure pursuit with a short look-ahead weaves
@@ -31,22 +31,22 @@ struct ExpertParams {
 };
 
 // The expert that completes laps on every preset.
-ExpertParams expert_params();
+ExpertOptions expert_params();
 // A worse but still plausible driver, for mixed-quality datasets: it looks barely ahead (so it weaves and
 // cuts bends) and corners too fast for the grip (so it slides off now and then).
-ExpertParams weak_expert_params();
+ExpertOptions weak_expert_params();
 
 class ExpertDriver {
  public:
-  explicit ExpertDriver(const ExpertParams& params = expert_params());
+  explicit ExpertDriver(const ExpertOptions& params = expert_params());
   sim::Action act(const sim::World& world);
-  const ExpertParams& params() const { return params_; }
+  const ExpertOptions& params() const { return params_; }
 
  private:
   void sync_track(const sim::Track& track);
   float target_speed(const sim::Track& track, float arc_m, float speed_mps, float grip) const;
 
-  ExpertParams params_;
+  ExpertOptions params_;
   sim::TrackQuery query_;
   // The world keeps one Track object and refills it on reset; these tell a new track from the old one.
   const sim::Track* track_ = nullptr;

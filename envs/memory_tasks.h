@@ -17,7 +17,7 @@
 #pragma once
 #include <memory>
 
-#include "envs/config.h"
+#include "envs/env_config.h"
 #include "envs/observation.h"
 #include "envs/wrappers.h"
 

@@ -17,7 +17,7 @@ float symmetric_unit(float x) { return std::clamp(x, -1.0f, 1.0f); }
 
 }  // namespace
 
-VectorObsLayout vector_obs_layout(const EnvConfig& config, const sim::WorldConfig& world) {
+VectorObsLayout vector_obs_layout(const EnvConfig& config, const sim::WorldOptions& world) {
   VectorObsLayout layout;
   layout.lidar_rays = world.lidar.rays;
   layout.velocities = config.id != "track-pomdp";

@@ -2,7 +2,7 @@
 // in docs/envs.md. Scales map typical values to about [-1, 1]; quantities without a physical bound have
 // infinite spec bounds rather than a silent clamp.
 #pragma once
-#include "envs/config.h"
+#include "envs/env_config.h"
 #include "envs/env.h"
 #include "sim/world.h"
 
@@ -27,7 +27,7 @@ struct VectorObsLayout {
   int size() const { return track_first() + 2 + lookahead_points * (lookahead_widths ? 2 : 1) + 1; }
 };
 
-VectorObsLayout vector_obs_layout(const EnvConfig& config, const sim::WorldConfig& world);
+VectorObsLayout vector_obs_layout(const EnvConfig& config, const sim::WorldOptions& world);
 Spec vector_obs_spec(const VectorObsLayout& layout);
 void write_vector_obs(const VectorObsLayout& layout, const sim::World& world, float* out);
 

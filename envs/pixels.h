@@ -3,7 +3,7 @@
 #pragma once
 #include <cstdint>
 
-#include "envs/config.h"
+#include "envs/env_config.h"
 #include "envs/env.h"
 #include "sim/draw.h"
 #include "sim/world.h"

@@ -26,7 +26,7 @@ void jitter_palette(sim::Palette& p, sim::Rng& rng) {
 }
 
 // Around the preset: the loop's shape changes, the road width stays (it sets the task's difficulty).
-void draw_track_params(sim::TrackParams& t, sim::Rng& rng) {
+void draw_track_params(sim::TrackConfig& t, sim::Rng& rng) {
   t.checkpoints = std::clamp(t.checkpoints + static_cast<int>(rng.uniform_int(-3, 3)), 6, 64);
   t.radius_m *= scale_factor(0.2f, rng);
   t.radius_noise = std::clamp(t.radius_noise * scale_factor(0.5f, rng), 0.0f, 0.9f);
@@ -35,8 +35,8 @@ void draw_track_params(sim::TrackParams& t, sim::Rng& rng) {
 
 }  // namespace
 
-sim::WorldConfig randomized_world(const sim::WorldConfig& base, const RandomizeConfig& randomize, sim::Rng& rng) {
-  sim::WorldConfig w = base;
+sim::WorldOptions randomized_world(const sim::WorldOptions& base, const RandomizeConfig& randomize, sim::Rng& rng) {
+  sim::WorldOptions w = base;
   if (randomize.friction > 0) {
     const float f = scale_factor(randomize.friction, rng);
     w.grip.road *= f;

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "envs/config.h"
+#include "envs/env_config.h"
 #include "envs/env.h"
 #include "envs/vector_env.h"
 

@@ -234,7 +234,7 @@ TrackGenerator load_generator(const std::string& path) {
 }
 
 GeneratedTrack generate_track_from_model(const TrackGenerator& generator, uint64_t id,
-                                         const sim::TrackParams& params) {
+                                         const sim::TrackConfig& params) {
   std::string last;
   for (int attempt = 0; attempt < kGeneratedAttempts; ++attempt) {
     DecodeResult r = decode_track(generator.forward(generator.latent(id, attempt)), params);

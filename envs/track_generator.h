@@ -71,6 +71,6 @@ struct GeneratedTrack {
 
 // Throws sim::TrackError when no attempt decodes (naming the id and the last rejection).
 GeneratedTrack generate_track_from_model(const TrackGenerator& generator, uint64_t id,
-                                         const sim::TrackParams& params);
+                                         const sim::TrackConfig& params);
 
 }  // namespace dl::envs

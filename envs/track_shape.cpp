@@ -81,7 +81,7 @@ void smooth(std::vector<float>& a, bool toward_circle) {
 }
 
 // The road: the N-gon smoothed by a closed B-spline and resampled at the point spacing.
-sim::Track build(const std::vector<Vec2>& polygon, const sim::TrackParams& params) {
+sim::Track build(const std::vector<Vec2>& polygon, const sim::TrackConfig& params) {
   const std::vector<Vec2> dense = sim::closed_bspline(polygon, kSplineSamples);
   const int count = std::max(8, static_cast<int>(std::lround(sim::closed_length(dense) / params.point_spacing_m)));
   std::vector<Vec2> center = sim::resample_closed(dense, count);
@@ -96,7 +96,7 @@ DecodeResult reject(std::string why) {
 }
 
 // Validates and fills the result; returns the validation error, or "" when the track is valid.
-std::string try_accept(const std::vector<Vec2>& polygon, const sim::TrackParams& params, DecodeResult& out) {
+std::string try_accept(const std::vector<Vec2>& polygon, const sim::TrackConfig& params, DecodeResult& out) {
   sim::Track track = build(polygon, params);
   try {
     track.validate(params.min_curve_radius_m);
@@ -134,7 +134,7 @@ std::vector<float> encode_track(const sim::Track& track, int samples) {
   return values;
 }
 
-DecodeResult decode_track(const std::vector<float>& values, const sim::TrackParams& params,
+DecodeResult decode_track(const std::vector<float>& values, const sim::TrackConfig& params,
                           const DecodeOptions& options) {
   const int n = static_cast<int>(values.size()) - 1;
   if (n < kMinShapeSamples)

@@ -51,7 +51,7 @@ std::vector<float> encode_track(const sim::Track& track, int samples = kDefaultS
 
 // Decodes values (samples + 1 floats) with the params' width, point spacing, min curve radius, kerbs and
 // walls. Never throws for bad values: a wrong count or non-finite value is a rejection too.
-DecodeResult decode_track(const std::vector<float>& values, const sim::TrackParams& params,
+DecodeResult decode_track(const std::vector<float>& values, const sim::TrackConfig& params,
                           const DecodeOptions& options = {});
 
 // Root-mean-square distance (m) between corresponding vertices of two N-gons after the best rotation and

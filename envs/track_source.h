@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "envs/config.h"
+#include "envs/env_config.h"
 #include "envs/track_generator.h"
 #include "sim/rng.h"
 #include "sim/track.h"
@@ -55,7 +55,7 @@ class TrackSource {
   std::vector<sim::Track> files_;
   std::unique_ptr<TrackGenerator> generator_;  // track_source gan:PATH on a train set
   float generated_fraction_ = 0;
-  sim::TrackParams params_;
+  sim::TrackConfig params_;
   uint64_t cached_id_ = 0;
   std::optional<sim::Track> cached_;  // the last generated track (envs often revisit a small pool)
 };

@@ -82,12 +82,12 @@ Action clip_action(Action a) {
   return {std::clamp(a.steer, -1.f, 1.f), std::clamp(a.gas, 0.f, 1.f), std::clamp(a.brake, 0.f, 1.f)};
 }
 
-std::array<Vec2, 4> wheel_offsets(const CarParams& p) {
+std::array<Vec2, 4> wheel_offsets(const CarConfig& p) {
   const float hx = 0.3f * p.length_m, hy = 0.45f * p.width_m;
   return {Vec2{hx, hy}, Vec2{hx, -hy}, Vec2{-hx, hy}, Vec2{-hx, -hy}};
 }
 
-b2Body* create_car_body(b2World* world, const CarParams& p, Vec2 position_m, float heading_rad) {
+b2Body* create_car_body(b2World* world, const CarConfig& p, Vec2 position_m, float heading_rad) {
   b2BodyDef def;
   def.type = b2_dynamicBody;
   def.position.Set(position_m.x, position_m.y);
@@ -132,7 +132,7 @@ Vec2 tyre_force(const WheelFrame& f, const WheelInput& in) {
 
 }  // namespace
 
-void apply_car_forces(b2Body* body, const CarParams& p, const SurfaceGrip& grip, const std::array<Surface, 4>& surfaces,
+void apply_car_forces(b2Body* body, const CarConfig& p, const SurfaceGrip& grip, const std::array<Surface, 4>& surfaces,
                       Action action, float dt_s, CarPhysics* phys) {
   action = clip_action(action);
   phys->steer_rad = steer_toward(phys->steer_rad, -action.steer * p.max_steer_rad, p.steer_rate_radps * dt_s);

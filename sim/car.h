@@ -19,7 +19,7 @@ Action discrete_action(int index);
 
 enum class Drive { rear, all };
 
-struct CarParams {
+struct CarConfig {
   float mass_kg = 1200;            // whole car
   float length_m = 4.4f;           // body length (wheelbase is 60% of it)
   float width_m = 1.9f;            // body width (track width is 90% of it)
@@ -34,7 +34,7 @@ struct CarParams {
   Drive drive = Drive::rear;
 };
 
-// Grip (friction coefficient mu) by surface; randomizable through WorldConfig.
+// Grip (friction coefficient mu) by surface; randomizable through WorldOptions.
 struct SurfaceGrip {
   float road = 1.0f;
   float kerb = 0.9f;

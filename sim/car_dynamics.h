@@ -19,12 +19,12 @@ inline constexpr float kGravity_mps2 = 9.81f;
 inline constexpr float kWheelRadius_m = 0.35f;
 
 // Wheel contact points in the car frame (x forward, y left): FL, FR, RL, RR.
-std::array<Vec2, 4> wheel_offsets(const CarParams& params);
+std::array<Vec2, 4> wheel_offsets(const CarConfig& params);
 
-b2Body* create_car_body(b2World* world, const CarParams& params, Vec2 position_m, float heading_rad);
+b2Body* create_car_body(b2World* world, const CarConfig& params, Vec2 position_m, float heading_rad);
 
 // Applies one step's tyre, drive, brake and drag forces to the body (Box2D integrates them in Step).
-void apply_car_forces(b2Body* body, const CarParams& params, const SurfaceGrip& grip,
+void apply_car_forces(b2Body* body, const CarConfig& params, const SurfaceGrip& grip,
                       const std::array<Surface, 4>& surfaces, Action action, float dt_s, CarPhysics* physics);
 
 CarState read_car_state(const b2Body* body, const CarPhysics& physics, const std::array<Surface, 4>& surfaces);

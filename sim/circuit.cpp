@@ -33,7 +33,7 @@ double perimeter(const std::vector<Vec2>& poly) { return closed_length(poly); }
 
 // Star-shaped polygon: vertices at sorted jittered angles, some pushed in so the lap also turns the other
 // way, stretched along x so the shape is not round.
-std::vector<Vec2> draw_polygon(Rng& rng, const TrackParams& p) {
+std::vector<Vec2> draw_polygon(Rng& rng, const TrackConfig& p) {
   const int k = static_cast<int>(rng.uniform_int(p.checkpoints, p.checkpoints + 5));
   const float stretch = static_cast<float>(rng.uniform(1.2, 2.2));
   std::vector<Vec2> v(k);
@@ -185,7 +185,7 @@ std::vector<Vec2> trace(const std::vector<Corner>& corners) {
 
 }  // namespace
 
-CircuitDraft draw_circuit(Rng& rng, const TrackParams& p) {
+CircuitDraft draw_circuit(Rng& rng, const TrackConfig& p) {
   CircuitDraft draft;
   const float target_m = static_cast<float>(rng.uniform(p.length_min_m, std::max(p.length_min_m, p.length_max_m)));
   std::vector<Vec2> poly = draw_polygon(rng, p);

@@ -25,7 +25,7 @@ struct CircuitDraft {
   std::vector<Vec2> center;
   std::vector<float> width;
 };
-CircuitDraft draw_circuit(Rng& rng, const TrackParams& params);
+CircuitDraft draw_circuit(Rng& rng, const TrackConfig& params);
 
 // Shape statistics of any track, for the generator's documented ranges and `drivelab tracks show`.
 struct TrackStats {

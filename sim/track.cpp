@@ -21,7 +21,7 @@ constexpr int kMaxAttempts = 1000;
 // Clearance between unrelated road parts, beyond both half widths (m).
 constexpr float kRoadClearance_m = 1.0f;
 
-std::vector<Vec2> draw_checkpoints(Rng& rng, const TrackParams& p) {
+std::vector<Vec2> draw_checkpoints(Rng& rng, const TrackConfig& p) {
   std::vector<Vec2> cps(p.checkpoints);
   const float step_rad = 2 * kPi / p.checkpoints;
   for (int i = 0; i < p.checkpoints; ++i) {
@@ -135,11 +135,11 @@ void check_overlap(const Track& t) {
 
 }  // namespace
 
-TrackParams track_preset(TrackPreset preset) {
-  TrackParams p;
+TrackConfig track_preset(TrackPreset preset) {
+  TrackConfig p;
   // Preset tracks are 340-400 m long: a lap at a competent 10-20 m/s fits in the envs' 40 s episodes
   // (1000 steps of 2 physics steps), so CarRacing's 900 "solved" bar means what it means there: finish
-  // the lap inside the time limit. TrackParams' own defaults (radius 150 m) stay for custom tracks.
+  // the lap inside the time limit. TrackConfig' own defaults (radius 150 m) stay for custom tracks.
   p.radius_m = 60;
   switch (preset) {
     case TrackPreset::easy:
@@ -201,7 +201,7 @@ void Track::validate(float min_curve_radius_m) const {
   check_overlap(*this);
 }
 
-Track make_track(std::vector<Vec2> center, std::vector<float> width, const TrackParams& params) {
+Track make_track(std::vector<Vec2> center, std::vector<float> width, const TrackConfig& params) {
   Track t;
   t.center = std::move(center);
   t.width = std::move(width);
@@ -223,7 +223,7 @@ Track make_track(std::vector<Vec2> center, std::vector<float> width, const Track
   return t;
 }
 
-Track reversed(const Track& track, const TrackParams& params) {
+Track reversed(const Track& track, const TrackConfig& params) {
   const int n = track.num_tiles();
   std::vector<Vec2> center(n);
   std::vector<float> width(n);
@@ -236,7 +236,7 @@ Track reversed(const Track& track, const TrackParams& params) {
   return t;
 }
 
-Track generate_track(uint64_t seed, const TrackParams& params) {
+Track generate_track(uint64_t seed, const TrackConfig& params) {
   if (params.checkpoints < 3) throw TrackError("track generator needs at least 3 checkpoints");
   if (!(params.point_spacing_m > 0) || !(params.radius_m > 0) || !(params.width_m > 0))
     throw TrackError("track generator needs positive radius, width and point spacing");

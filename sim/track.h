@@ -18,7 +18,7 @@ namespace dl::sim {
 enum class TrackLayout { loop, circuit };
 
 // Parameters of the procedural generator.
-struct TrackParams {
+struct TrackConfig {
   TrackLayout layout = TrackLayout::loop;
   int checkpoints = 12;            // control points around the loop
   float radius_m = 150;            // mean distance of checkpoints from the centre
@@ -36,11 +36,11 @@ struct TrackParams {
   float length_max_m = 7000;
   float width_variation_m = 0;     // width varies slowly in width_m +- this along the lap
 
-  bool operator==(const TrackParams&) const = default;
+  bool operator==(const TrackConfig&) const = default;
 };
 
 enum class TrackPreset { easy, medium, hard, circuit };
-TrackParams track_preset(TrackPreset preset);
+TrackConfig track_preset(TrackPreset preset);
 bool parse_track_preset(const std::string& name, TrackPreset* out);
 // Every preset by name, in the order the docs list them: the one list the config readers and the CLI use.
 const std::vector<std::pair<std::string, TrackPreset>>& track_presets();
@@ -81,9 +81,9 @@ struct Track {
 
 // Generates a valid track deterministically: invalid draws are retried with seeds derived from `seed`.
 // Whether it runs clockwise is drawn from the seed alone (clockwise_fraction), independently of the shape.
-Track generate_track(uint64_t seed, const TrackParams& params);
+Track generate_track(uint64_t seed, const TrackConfig& params);
 // The same loop driven the other way round: point 0 stays the start, the order of the others reverses.
-Track reversed(const Track& track, const TrackParams& params);
+Track reversed(const Track& track, const TrackConfig& params);
 
 // Track file format (text, documented in docs/track_format.md):
 //   drivelab-track 2
@@ -95,6 +95,6 @@ Track reversed(const Track& track, const TrackParams& params);
 void save_track(const Track& track, const std::string& path, const std::vector<std::string>& comments = {});
 Track load_track(const std::string& path);  // throws TrackError naming the file and line
 // Builds the derived fields (curvature, arc length, kerbs) from centre and width.
-Track make_track(std::vector<Vec2> center, std::vector<float> width, const TrackParams& params);
+Track make_track(std::vector<Vec2> center, std::vector<float> width, const TrackConfig& params);
 
 }  // namespace dl::sim

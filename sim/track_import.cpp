@@ -102,7 +102,7 @@ class Repairer {
 
   Track run() {
     for (int round = 0; round < kMaxRepairRounds; ++round) {
-      const Track t = make_track(center_, width_, TrackParams{});
+      const Track t = make_track(center_, width_, TrackConfig{});
       if (fix_folds(t, round)) continue;  // the centre moved: look again before judging overlaps
       const bool narrowed_at_bends = fix_folds_by_width(t);
       const bool narrowed_at_overlaps = fix_overlaps(t);
@@ -117,7 +117,7 @@ class Repairer {
       }
       return t;
     }
-    const Track t = make_track(center_, width_, TrackParams{});
+    const Track t = make_track(center_, width_, TrackConfig{});
     try {
       t.validate(1e-3f);
     } catch (const TrackError& e) {

@@ -27,7 +27,7 @@ void road_middle(const std::vector<RoadPoint>& points, std::vector<Vec2>* center
 std::vector<RoadPoint> read_racing_line_csv(const std::string& path, std::vector<int>* lines = nullptr);
 
 struct ImportOptions {
-  float point_spacing_m = TrackParams{}.point_spacing_m;  // spacing of the written track (tile length)
+  float point_spacing_m = TrackConfig{}.point_spacing_m;  // spacing of the written track (tile length)
   float min_width_m = 4;  // repair never narrows the road below this; a layout that would need it is rejected
 };
 

@@ -118,7 +118,7 @@ Track load_track(const std::string& path) {
   } else {
     road_middle(points, &center, &width);
   }
-  TrackParams params;
+  TrackConfig params;
   Track t = make_track(std::move(center), std::move(width), params);
   try {
     t.validate(1e-3f);

@@ -37,7 +37,7 @@ class ClosestRay : public b2RayCastCallback {
 }  // namespace
 
 // A world is usable (on track seed 0) as soon as it exists, so no accessor can meet an empty world.
-World::World(const WorldConfig& config) : impl_(std::make_unique<Impl>()) {
+World::World(const WorldOptions& config) : impl_(std::make_unique<Impl>()) {
   impl_->config = config;
   impl_->active = config;
   reset(0, 0);
@@ -147,8 +147,8 @@ const StepEvents& World::step(const Action& action) {
   return w.events;
 }
 
-const WorldConfig& World::config() const { return impl_->active; }
-WorldConfig& World::mutable_config() { return impl_->config; }
+const WorldOptions& World::config() const { return impl_->active; }
+WorldOptions& World::mutable_config() { return impl_->config; }
 const Track& World::track() const { return impl_->track; }
 const CarState& World::car() const { return impl_->ego.state; }
 int World::tiles_visited() const { return impl_->visited_count; }
@@ -163,7 +163,7 @@ TrackFeatures World::track_features() const {
   const Vec2 d = w.query.direction(pr.segment);
   f.lateral_offset_m = pr.lateral_m;
   f.heading_error_rad = wrap_angle(w.ego.state.heading_rad - std::atan2(d.y, d.x));
-  const LookaheadParams& la = w.active.lookahead;
+  const LookaheadConfig& la = w.active.lookahead;
   const int points = std::max(0, la.points);
   f.curvature_ahead.assign(points, 0.f);
   const int n = w.track.num_tiles();
@@ -201,7 +201,7 @@ TrackFeatures World::track_features() const {
 
 void World::lidar(float* out) const {
   const Impl& w = *impl_;
-  const LidarParams& lp = w.active.lidar;
+  const LidarConfig& lp = w.active.lidar;
   const b2Vec2 origin = w.ego.body->GetPosition();
   const float heading = w.ego.body->GetAngle();
   const float step = lp.rays > 1 ? lp.fov_rad / (lp.rays - 1) : 0.f;

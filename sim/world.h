@@ -12,13 +12,13 @@
 
 namespace dl::sim {
 
-struct LidarParams {
+struct LidarConfig {
   int rays = 16;
   float fov_rad = 3.14159265f;  // centred on the car's heading
   float range_m = 60;
 };
 
-struct TrafficParams {
+struct TrafficConfig {
   int cars = 0;                  // other cars on the track
   float desired_speed_mps = 15;  // IDM desired speed (each car draws +-20% around it)
   float lateral_offset_m = 2.5f; // lane: offset from the centre line (sign drawn per car)
@@ -34,25 +34,25 @@ struct TrafficParams {
 //       each window reports the sharpest signed curvature in it, so no bend hides between samples, and,
 //       with widths, the narrowest road width in it. From 60 m/s a 5 s horizon (300 m) covers braking
 //       to a hairpin at 0.6 g (v^2 / 2a = 306 m).
-struct LookaheadParams {
+struct LookaheadConfig {
   int points = 5;
   float spacing_m = 10;       // fixed mode
   float horizon_s = 0;        // > 0: time mode
   float min_horizon_m = 30;   // time mode: horizon at low speed
   bool widths = false;        // also report the road width ahead (time mode)
-  bool operator==(const LookaheadParams&) const = default;
+  bool operator==(const LookaheadConfig&) const = default;
 };
 
-struct WorldConfig {
-  TrackParams track;
-  CarParams car;
+struct WorldOptions {
+  TrackConfig track;
+  CarConfig car;
   SurfaceGrip grip;
-  LidarParams lidar;
-  TrafficParams traffic;
+  LidarConfig lidar;
+  TrafficConfig traffic;
   Palette palette;
   float dt_s = 0.02f;             // fixed physics step (50 Hz)
   float playfield_margin_m = 60;  // playfield = track bounding box grown by this margin
-  LookaheadParams lookahead;      // track features: the road ahead
+  LookaheadConfig lookahead;      // track features: the road ahead
 };
 
 struct Collision {
@@ -84,7 +84,7 @@ struct StepEvents {
 
 class World {
  public:
-  explicit World(const WorldConfig& config);
+  explicit World(const WorldOptions& config);
   ~World();
   World(const World&) = delete;
   World& operator=(const World&) = delete;
@@ -97,8 +97,8 @@ class World {
   // One fixed step. The action is clipped to its bounds (callers check NaN before).
   const StepEvents& step(const Action& action);
 
-  const WorldConfig& config() const;
-  WorldConfig& mutable_config();  // for domain randomization between episodes (applies at reset)
+  const WorldOptions& config() const;
+  WorldOptions& mutable_config();  // for domain randomization between episodes (applies at reset)
   const Track& track() const;
   const CarState& car() const;
   TrackFeatures track_features() const;

@@ -115,7 +115,7 @@ int World::Impl::free_tile(std::vector<int>& used) {
 }
 
 void World::Impl::add_traffic_car(int tile) {
-  const TrafficParams& tp = active.traffic;
+  const TrafficConfig& tp = active.traffic;
   Vehicle v;
   v.lane_m = (rng.uniform() < 0.5 ? -1.f : 1.f) * tp.lateral_offset_m;
   v.desired_speed_mps = tp.desired_speed_mps * static_cast<float>(rng.uniform(0.8, 1.2));

@@ -73,7 +73,7 @@ std::shared_ptr<const DrawList> shared_static_draw(const std::pair<uint64_t, uin
   return made;
 }
 
-void add_car(DrawList& out, const CarState& s, const CarParams& p, Color body, Color wheel) {
+void add_car(DrawList& out, const CarState& s, const CarConfig& p, Color body, Color wheel) {
   const auto offsets = wheel_offsets(p);
   const Vec2 f{std::cos(s.heading_rad), std::sin(s.heading_rad)}, l{-f.y, f.x};
   for (int k = 0; k < 4; ++k) {
@@ -147,7 +147,7 @@ void World::draw(DrawList& out, bool with_lidar) const {
   for (const Vehicle& v : w.traffic) add_car(out, v.state, w.active.car, pal.traffic_car, pal.wheel);
   add_car(out, w.ego.state, w.active.car, pal.car, pal.wheel);
   if (!with_lidar) return;
-  const LidarParams& lp = w.active.lidar;
+  const LidarConfig& lp = w.active.lidar;
   std::vector<float> dist(lp.rays);
   lidar(dist.data());
   const float step = lp.rays > 1 ? lp.fov_rad / (lp.rays - 1) : 0.f;

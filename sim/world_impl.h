@@ -50,12 +50,12 @@ class ContactRecorder : public b2ContactListener {
 };
 
 struct World::Impl {
-  WorldConfig config;  // what mutable_config edits
-  WorldConfig active;  // what this episode runs with (copied at reset)
+  WorldOptions config;  // what mutable_config edits
+  WorldOptions active;  // what this episode runs with (copied at reset)
   Track track;
   TrackQuery query;
   Track generated;  // last generated track and its parameters, reused when asked for again
-  TrackParams generated_params;
+  TrackConfig generated_params;
   bool has_generated = false;
   std::vector<Vec2> left_edge, right_edge;
   ContactRecorder contacts;     // declared before b2: it must outlive the world that calls it
@@ -88,7 +88,7 @@ struct World::Impl {
 };
 
 // Steering and pedal inputs of a traffic car: pure pursuit on its lane, IDM on the gap ahead.
-Action traffic_action(const Vehicle& v, const TrackQuery& q, const CarParams& car, float gap_m, float lead_speed_mps);
+Action traffic_action(const Vehicle& v, const TrackQuery& q, const CarConfig& car, float gap_m, float lead_speed_mps);
 
 // Edge polyline at a lateral offset from the centre line (mitred at the points).
 std::vector<Vec2> offset_polyline(const Track& track, float extra_m, float side);

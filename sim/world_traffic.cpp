@@ -40,7 +40,7 @@ float forward_gap(float from_arc, float to_arc, float length) {
 
 }  // namespace
 
-Action traffic_action(const Vehicle& v, const TrackQuery& q, const CarParams& car, float gap_m, float lead_speed_mps) {
+Action traffic_action(const Vehicle& v, const TrackQuery& q, const CarConfig& car, float gap_m, float lead_speed_mps) {
   const float speed = std::max(0.f, v.state.speed_mps);
   const float lookahead = std::max(kMinLookahead_m, kLookaheadTime_s * speed);
   const Vec2 target = q.point_at(v.arc_m + lookahead, v.lane_m);

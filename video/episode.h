@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "envs/config.h"
+#include "envs/env_config.h"
 #include "envs/env.h"
 #include "video/hud.h"
 #include "sim/world.h"

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "envs/config.h"
+#include "envs/env_config.h"
 #include "video/episode.h"
 #include "video/scene.h"
 

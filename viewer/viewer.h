@@ -9,7 +9,7 @@
 #include <functional>
 #include <string>
 
-#include "envs/config.h"
+#include "envs/env_config.h"
 #include "video/episode.h"
 #include "video/scene.h"
 

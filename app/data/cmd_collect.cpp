@@ -12,7 +12,7 @@
 
 #include "agents/algorithm.h"
 #include "app/view/agent_driver.h"
-#include "app/config.h"
+#include "app/run_config.h"
 #include "app/data/data_commands.h"
 #include "app/env_overrides.h"
 #include "data/collect.h"

@@ -8,7 +8,7 @@
 #include "agents/algorithm.h"
 #include "agents/rollout.h"
 #include "app/commands.h"
-#include "app/config.h"
+#include "app/run_config.h"
 #include "app/env_overrides.h"
 #include "app/eval/eval_expert.h"
 #include "app/stats.h"

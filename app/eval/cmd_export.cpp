@@ -29,7 +29,7 @@
 #include "agents/policy.h"
 #include "app/view/agent_driver.h"
 #include "app/commands.h"
-#include "app/config.h"
+#include "app/run_config.h"
 #include "envs/normalize.h"
 #include "envs/registry.h"
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "agents/trainer.h"
-#include "envs/config.h"
+#include "envs/env_config.h"
 
 namespace dl::app {
 

@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "app/commands.h"
-#include "app/config.h"
+#include "app/run_config.h"
 #include "app/sweep/sweep.h"
 #include "app/sweep/sweep_runner.h"
 #include "app/sweep/sweep_store.h"

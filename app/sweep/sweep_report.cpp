@@ -6,8 +6,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "app/config.h"
-#include "app/files.h"
+#include "app/run_config.h"
+#include "io/files.h"
 #include "app/train/plot.h"
 #include "app/sweep/sweep_runner.h"
 #include "app/sweep/sweep_store.h"
@@ -234,8 +234,8 @@ void write_sweep_report(const std::string& dir, bool print, bool plots) {
                    " is better; mean ± std over the seeds that finished. Trials are in trials/NNN/.\n\n" + table;
   if (!results.empty() && std::isfinite(results.front().mean))
     md += "\nBest: " + assignment_label(results.front().assignment) + " (best.yaml)\n";
-  write_file_atomic((fs::path(dir) / "results.md").string(), md);
-  write_file_atomic((fs::path(dir) / "results.csv").string(), csv_table(spec, results));
+  io::write_file_atomic((fs::path(dir) / "results.md").string(), md);
+  io::write_file_atomic((fs::path(dir) / "results.csv").string(), csv_table(spec, results));
   if (print) std::printf("%s", table.c_str());
 
   if (!results.empty() && std::isfinite(results.front().mean)) {
@@ -245,7 +245,7 @@ void write_sweep_report(const std::string& dir, bool print, bool plots) {
     const std::string header = "# Best configuration of sweep " + spec.name + ": " + assignment_label(best.assignment) +
                                "\n# " + spec.metric + " " + num(best.mean) + " ± " + num(best.stddev) + " over " +
                                std::to_string(best.done) + " seed(s). Run it with: drivelab train best.yaml\n";
-    write_file_atomic((fs::path(dir) / "best.yaml").string(), header + to_yaml(config));
+    io::write_file_atomic((fs::path(dir) / "best.yaml").string(), header + to_yaml(config));
     if (print)
       std::printf("best: %s  %s %s ± %s  -> %s\n", assignment_label(best.assignment).c_str(), spec.metric.c_str(),
                   num(best.mean).c_str(), num(best.stddev).c_str(), (fs::path(dir) / "best.yaml").c_str());

@@ -24,8 +24,8 @@
 #include <set>
 #include <thread>
 
-#include "app/config.h"
-#include "app/files.h"
+#include "app/run_config.h"
+#include "io/files.h"
 #include "app/train/metrics.h"
 #include "app/sweep/sweep_store.h"
 
@@ -398,9 +398,9 @@ std::string create_sweep(const std::string& sweep_file, const std::string& out_d
                       dir.string() + "`");
   fs::create_directories(dir / "trials");
   // The folder is self-contained: a copy of the sweep file and of the base config it was read against.
-  write_file_atomic((dir / "sweep.yaml").string(), read_file(sweep_file));
+  io::write_file_atomic((dir / "sweep.yaml").string(), io::read_file_limited(sweep_file, io::kMaxConfigBytes, "sweep file"));
   // An inline base keeps the sweep file's line numbers as blank lines; the copy does not need them.
-  write_file_atomic((dir / "base.yaml").string(),
+  io::write_file_atomic((dir / "base.yaml").string(),
                     spec.base_text.substr(std::min(spec.base_text.size(), spec.base_text.find_first_not_of('\n'))));
   const RunConfig base = parse_run_config(spec.base_text, spec.base_origin);
   SweepStore store(db_path(dir.string()));

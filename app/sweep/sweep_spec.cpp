@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "app/config.h"
+#include "app/run_config.h"
 #include "app/sweep/sweep.h"
 #include "sim/rng.h"
 

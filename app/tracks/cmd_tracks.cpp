@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "app/config.h"
+#include "app/run_config.h"
 #include "app/train/plot.h"
 #include "app/tracks/track_commands.h"
 #include "envs/track_generator.h"
@@ -58,11 +58,11 @@ struct TracksArgs {
   std::string set = "train";  // show
   std::string reference_tracks;  // show: track files drawn first, beside the procedural ones
   std::string input;          // import: the racing-line CSV
-  float spacing_m = sim::TrackParams{}.point_spacing_m;
+  float spacing_m = sim::TrackConfig{}.point_spacing_m;
   float min_width_m = sim::ImportOptions{}.min_width_m;
 };
 
-sim::TrackParams params_of(const std::string& preset) {
+sim::TrackConfig params_of(const std::string& preset) {
   sim::TrackPreset p;
   if (!sim::parse_track_preset(preset, &p)) throw ConfigError("--preset: unknown preset '" + preset + "' (easy, medium, hard, circuit)");
   return sim::track_preset(p);
@@ -112,7 +112,7 @@ struct Sampled {
   double repair_passes = 0;
 };
 
-Sampled sample_model(const envs::TrackGenerator& g, const TracksArgs& a, const sim::TrackParams& params) {
+Sampled sample_model(const envs::TrackGenerator& g, const TracksArgs& a, const sim::TrackConfig& params) {
   Sampled s;
   envs::DecodeOptions raw;
   raw.repair = false;
@@ -150,7 +150,7 @@ double mean_nearest(const std::vector<std::vector<sim::Vec2>>& queries, const st
 }
 
 // Procedural tracks first .. first+count-1 as N-gons the way the generator's are measured.
-std::vector<std::vector<sim::Vec2>> procedural_polygons(uint64_t first, int count, int samples, const sim::TrackParams& params) {
+std::vector<std::vector<sim::Vec2>> procedural_polygons(uint64_t first, int count, int samples, const sim::TrackConfig& params) {
   envs::DecodeOptions raw;
   raw.repair = false;
   std::vector<std::vector<sim::Vec2>> out;
@@ -182,7 +182,7 @@ void save_tracks(const std::vector<const sim::Track*>& tracks, const TracksArgs&
 }
 
 int run_sample(const TracksArgs& a) {
-  const sim::TrackParams params = params_of(a.preset);
+  const sim::TrackConfig params = params_of(a.preset);
   envs::TrackGenerator g;
   try {
     g = envs::load_generator(a.model);
@@ -214,7 +214,7 @@ int run_sample(const TracksArgs& a) {
 }
 
 int run_show(const TracksArgs& a) {
-  const sim::TrackParams params = params_of(a.preset);
+  const sim::TrackConfig params = params_of(a.preset);
   const uint64_t first = a.first_id > 0 || a.set == "train" ? a.first_id : kFirstTestId;
   std::vector<sim::Track> owned;
   for (int i = 0; i < a.count; ++i) owned.push_back(sim::generate_track(first + static_cast<uint64_t>(i), params));

@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "app/commands.h"
-#include "app/config.h"
+#include "app/run_config.h"
 #include "app/train/metrics.h"
 #include "app/train/plot.h"
 

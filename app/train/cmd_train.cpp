@@ -9,8 +9,8 @@
 #include "agents/checkpoint.h"
 #include "agents/trainer.h"
 #include "app/commands.h"
-#include "app/config.h"
-#include "app/files.h"
+#include "app/run_config.h"
+#include "app/run_dir.h"
 #include "app/train/metrics.h"
 #include "app/train/plot.h"
 #include "app/train/rollout_video.h"
@@ -121,7 +121,7 @@ int cmd_train(const TrainArgs& args) {
                            args.run_dir);
   else
     fs::create_directories(fs::path(run_dir) / "checkpoints");
-  write_file_atomic((fs::path(run_dir) / "config.yaml").string(), resolved);
+  io::write_file_atomic((fs::path(run_dir) / "config.yaml").string(), resolved);
   std::printf("run folder: %s\n", run_dir.c_str());
   std::fflush(stdout);
   agents::dist::share_from_rank0("run_dir", run_dir);

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "app/files.h"
+#include "io/files.h"
 #include "app/train/tensorboard.h"
 
 namespace dl::app {
@@ -83,7 +83,7 @@ void CsvMetrics::flush() {
     std::snprintf(buf, sizeof buf, ",%.9g\n", r.value);
     text += buf;
   }
-  write_file_atomic(path_, text);
+  io::write_file_atomic(path_, text);
   if (tensorboard_) tensorboard_->flush();
   last_flush_ = std::chrono::steady_clock::now();
 }

@@ -21,7 +21,7 @@
 #include "agents/rollout.h"
 #include "agents/algorithm.h"
 #include "app/commands.h"
-#include "app/config.h"
+#include "app/run_config.h"
 
 namespace dl::app {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "agents/algorithm.h"
 #include "agents/rollout.h"
-#include "app/config.h"
+#include "app/run_config.h"
 #include "envs/registry.h"
 
 namespace dl::app {

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "envs/config.h"
+#include "envs/env_config.h"
 #include "video/episode.h"
 
 namespace dl::app {

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "app/view/cmd_view_options.h"
-#include "app/config.h"
+#include "app/run_config.h"
 #include "app/view/viewer_commands.h"
 #include "envs/registry.h"
 #ifdef DRIVELAB_WITH_SDL

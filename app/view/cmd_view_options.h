@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "envs/config.h"
+#include "envs/env_config.h"
 #include "video/scene.h"
 
 namespace dl::app {

@@ -6,7 +6,7 @@
 
 #include "app/view/agent_driver.h"
 #include "app/view/cmd_view_options.h"
-#include "app/config.h"
+#include "app/run_config.h"
 #include "app/env_overrides.h"
 #include "app/view/viewer_commands.h"
 #include "video/headless.h"

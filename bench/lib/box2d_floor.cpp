@@ -70,8 +70,8 @@ void add_edges(b2Body* ground, const std::vector<sim::Vec2>& center, float offse
 }
 
 FloorScene build_floor_scene(uint64_t track_seed) {
-  const sim::Track track = sim::generate_track(track_seed, sim::TrackParams{});
-  const sim::CarParams car;
+  const sim::Track track = sim::generate_track(track_seed, sim::TrackConfig{});
+  const sim::CarConfig car;
   FloorScene s;
   s.world = std::make_unique<b2World>(b2Vec2(0, 0));
   b2BodyDef gd;
@@ -135,7 +135,7 @@ double measure_box2d_floor_steps_per_s(int steps, int rays, uint64_t track_seed)
 }
 
 double measure_sim_steps_per_s(int steps) {
-  sim::WorldConfig cfg;
+  sim::WorldOptions cfg;
   cfg.lidar.rays = 16;
   sim::World world(cfg);
   sim::Rng actions(7);
@@ -155,7 +155,7 @@ double measure_sim_steps_per_s(int steps) {
 }
 
 double measure_raster_us(int frames) {
-  sim::World world(sim::WorldConfig{});
+  sim::World world(sim::WorldOptions{});
   world.reset(1, 1);
   for (int i = 0; i < 100; ++i) world.step({0, 0.5f, 0});
   sim::DrawList list;
@@ -176,7 +176,7 @@ double measure_trackgen_ms(int n) {
   uint64_t seed = 1000;
   for (int b = 0; b < std::max(1, n / kBatch); ++b) {
     const double t0 = thread_seconds();
-    for (int i = 0; i < kBatch; ++i) sim::generate_track(++seed, sim::TrackParams{});
+    for (int i = 0; i < kBatch; ++i) sim::generate_track(++seed, sim::TrackConfig{});
     ms.push_back((thread_seconds() - t0) * 1e3 / kBatch);
   }
   return median(ms);

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "envs/config.h"
+#include "envs/env_config.h"
 
 namespace dl::bench {
 

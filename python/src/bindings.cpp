@@ -2,7 +2,7 @@
 //
 // What crosses the boundary, and why:
 //   - Configs arrive as nested Python dicts and are read through the same visit_fields descriptions the
-//     YAML loader walks (app/config.cpp), so keys, types, ranges and the "did you mean" hints agree with
+//     YAML loader walks (app/run_config.cpp), so keys, types, ranges and the "did you mean" hints agree with
 //     the YAML `env:` section. Unknown keys and out-of-range values raise ValueError, wrong types TypeError.
 //   - The single env writes observations into NumPy arrays that Python allocates (one per step, as
 //     Gymnasium callers expect a fresh array), so there is no intermediate buffer.
@@ -26,11 +26,12 @@
 #include <type_traits>
 #include <vector>
 
-#include "envs/config.h"
+#include "envs/env_config.h"
 #include "envs/env.h"
 #include "envs/expert.h"
 #include "envs/registry.h"
 #include "envs/vector_env.h"
+#include "io/names.h"
 #include "render/raster/raster.h"
 #include "video/episode.h"
 #include "video/hud.h"
@@ -51,28 +52,7 @@ std::string join_path(const std::string& prefix, const std::string& key) {
   return prefix.empty() ? key : prefix + "." + key;
 }
 
-// Levenshtein distance; the same rule as app/config.cpp's nearest_key (which lives behind yaml-cpp, so
-// the package, which links neither yaml-cpp nor torch, has its own copy of these few lines).
-std::string nearest_key(const std::string& word, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_distance = std::string::npos;
-  for (const auto& cand : candidates) {
-    std::vector<size_t> prev(cand.size() + 1), cur(cand.size() + 1);
-    for (size_t j = 0; j <= cand.size(); ++j) prev[j] = j;
-    for (size_t i = 1; i <= word.size(); ++i) {
-      cur[0] = i;
-      for (size_t j = 1; j <= cand.size(); ++j)
-        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (word[i - 1] == cand[j - 1] ? 0 : 1)});
-      std::swap(prev, cur);
-    }
-    if (prev[cand.size()] < best_distance) {
-      best_distance = prev[cand.size()];
-      best = cand;
-    }
-  }
-  const size_t limit = std::max<size_t>(2, word.size() / 3);
-  return best_distance <= limit ? best : "";
-}
+using io::nearest_key;  // io/names.h: the rule the YAML reader and the CLI use
 
 template <class T>
 std::string type_name() {

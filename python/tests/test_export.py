@@ -11,7 +11,7 @@ import drivelab  # noqa: E402
 import drivelab.policy  # noqa: E402
 from conftest import train_run  # noqa: E402
 
-SMALL = ["train.total_steps=512", "train.num_envs=4", "agent.num_steps=64", "train.eval_every=0",
+SMALL = ["train.total_steps=512", "train.num_envs=4", "agent.ppo.num_steps=64", "train.eval_every_steps=0",
          "train.eval_episodes=1", "train.torch_threads=1", "env.max_steps=200"]
 
 VARIANTS = {

@@ -10,8 +10,8 @@ from conftest import train_run  # noqa: E402
 
 
 def test_tensorboard_reads_the_metrics_config_and_curve_of_a_run(drivelab_bin, tmp_path):
-    run = train_run(drivelab_bin, tmp_path / "run", "train.total_steps=1024", "train.num_envs=4", "agent.num_steps=64",
-                    "train.eval_every=512", "train.eval_episodes=1", "env.max_steps=100", "env.preset=easy")
+    run = train_run(drivelab_bin, tmp_path / "run", "train.total_steps=1024", "train.num_envs=4", "agent.ppo.num_steps=64",
+                    "train.eval_every_steps=512", "train.eval_episodes=1", "env.max_steps=100", "env.preset=easy")
     events = list(run.glob("events.out.tfevents.*"))
     assert len(events) == 1
     acc = EventAccumulator(str(run), size_guidance={"scalars": 0, "tensors": 0, "images": 0})

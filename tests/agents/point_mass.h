@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "agents/trainer.h"
-#include "envs/config.h"
+#include "envs/env_config.h"
 #include "envs/env.h"
 
 namespace dl::testing {

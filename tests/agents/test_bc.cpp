@@ -55,12 +55,12 @@ agents::TrainJob bc_job(const std::string& dataset, const fs::path& run_dir, Rec
   agents::TrainJob job;
   job.env = short_track();
   job.agent.algo = "bc";
-  job.agent.data = dataset;
+  job.agent.bc.data = dataset;
   job.agent.learning_rate = 3e-3f;
-  job.agent.batch_size = 64;
-  job.agent.epochs = 12;
-  job.agent.patience = 100;
-  job.agent.val_fraction = 0.25f;
+  job.agent.bc.batch_size = 64;
+  job.agent.bc.epochs = 12;
+  job.agent.bc.patience = 100;
+  job.agent.bc.val_fraction = 0.25f;
   job.train.device = "cpu";
   job.train.torch_threads = 1;
   job.train.num_threads = 1;
@@ -104,7 +104,7 @@ TEST_CASE("behaviour cloning refuses a dataset that does not fit the env", "[age
   CHECK_THROWS_WITH(agents::train(job), Catch::Contains("does not fit env 'traffic'") &&
                                             Catch::Contains("observation specs differ"));
   job = bc_job((tmp.path / "missing.dlds").string(), tmp.path / "run", &sink);
-  CHECK_THROWS_WITH(agents::train(job), Catch::Contains("agent.data") && Catch::Contains("cannot open"));
+  CHECK_THROWS_WITH(agents::train(job), Catch::Contains("agent.bc.data") && Catch::Contains("cannot open"));
 }
 
 TEST_CASE("PPO from a BC run starts from its actor and warms up only the critic", "[agents][bc]") {
@@ -112,22 +112,22 @@ TEST_CASE("PPO from a BC run starts from its actor and warms up only the critic"
   const std::string dataset = collect_expert(tmp.path, 4);
   RecordingSink bc_sink;
   agents::TrainJob bc = bc_job(dataset, tmp.path / "bc", &bc_sink);
-  bc.agent.epochs = 2;
+  bc.agent.bc.epochs = 2;
   agents::train(bc);
 
   RecordingSink ppo_sink;
   agents::TrainJob ppo;
   ppo.env = short_track();
   ppo.agent.algo = "ppo";
-  ppo.agent.init_from = (tmp.path / "bc").string();
-  ppo.agent.num_steps = 16;
-  ppo.agent.value_warmup = 2;
+  ppo.agent.ppo.init_from = (tmp.path / "bc").string();
+  ppo.agent.ppo.num_steps = 16;
+  ppo.agent.ppo.value_warmup = 2;
   ppo.train.num_envs = 2;
   ppo.train.num_threads = 1;
   ppo.train.torch_threads = 1;
   ppo.train.device = "cpu";
   ppo.train.total_steps = 64;  // the warm-up takes all of it, so PPO itself changes nothing
-  ppo.train.eval_every = 0;
+  ppo.train.eval_every_steps = 0;
   ppo.train.eval_episodes = 0;
   ppo.run_dir = (tmp.path / "ppo").string();
   ppo.metrics = &ppo_sink;
@@ -163,9 +163,9 @@ TEST_CASE("DAgger adds expert-labelled learner episodes each round", "[agents][b
   RecordingSink sink;
   agents::TrainJob job = bc_job(dataset, tmp.path / "run", &sink);
   job.agent.algo = "dagger";
-  job.agent.epochs = 2;
-  job.agent.dagger_iterations = 2;
-  job.agent.dagger_episodes = 2;
+  job.agent.bc.epochs = 2;
+  job.agent.dagger.iterations = 2;
+  job.agent.dagger.episodes = 2;
   agents::train(job);
   // Two rounds of two 150-step episodes, each refit for two epochs after the initial fit.
   CHECK(sink.values["charts/dagger_labelled_steps"] == std::vector<double>{300, 300});

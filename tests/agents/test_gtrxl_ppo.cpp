@@ -35,7 +35,7 @@ TrainJob rollout_job(const NetConfig& net, int num_steps, int max_steps) {
   TrainJob job;
   job.env.max_steps = max_steps;
   job.agent.net = net;
-  job.agent.num_steps = num_steps;
+  job.agent.ppo.num_steps = num_steps;
   job.train.num_envs = 3;
   job.train.num_threads = 1;
   job.train.device = "cpu";
@@ -61,7 +61,7 @@ TEST_CASE("GTrXL rollout forgets each env's memory when its episode ends", "[gtr
   auto job = rollout_job(net, 24, /*max_steps=*/7);  // episodes of 7 steps: several ends per env
   auto probe = point_mass_factory()(job.env, 0);
   ActorCritic policy(probe->observation_spec(), probe->action_spec(), net);
-  Rollout rollout(job, policy, torch::kCPU, 24);
+  Rollout rollout(job, job.agent.ppo, policy, torch::kCPU, 24);
   rollout.reset_envs(3);
   rollout.collect(24);
   const auto& s = rollout.storage();
@@ -92,7 +92,7 @@ TEST_CASE("the PPO sequence update reproduces the rollout's log-probs and values
   auto job = rollout_job(net, 16, /*max_steps=*/5);
   auto probe = point_mass_factory()(job.env, 0);
   ActorCritic policy(probe->observation_spec(), probe->action_spec(), net);
-  Rollout rollout(job, policy, torch::kCPU, 16);
+  Rollout rollout(job, job.agent.ppo, policy, torch::kCPU, 16);
   rollout.reset_envs(4);
   for (int round = 0; round < 2; ++round) {
     rollout.collect(16);
@@ -115,7 +115,7 @@ TEST_CASE("MoE policy bodies: the update reproduces the rollout and reports expe
   auto probe = point_mass_factory()(job.env, 0);
   ActorCritic policy(probe->observation_spec(), probe->action_spec(), net);
   REQUIRE(policy->has_moe());
-  Rollout rollout(job, policy, torch::kCPU, 16);
+  Rollout rollout(job, job.agent.ppo, policy, torch::kCPU, 16);
   rollout.reset_envs(4);
   rollout.collect(16);
   const auto& s = rollout.storage();
@@ -132,7 +132,7 @@ TEST_CASE("MoE policy bodies: the update reproduces the rollout and reports expe
   TrainJob train_job;
   train_job.env.max_steps = 20;
   train_job.agent.net = net;
-  train_job.agent.num_steps = 16;
+  train_job.agent.ppo.num_steps = 16;
   train_job.train.total_steps = 2 * 16 * 4;
   train_job.train.num_envs = 4;
   train_job.train.num_threads = 1;
@@ -199,16 +199,16 @@ TEST_CASE("PPO with a GTrXL policy learns a cue it must remember and an MLP cann
     job.agent.net.hidden = {32, 32};
     job.agent.net.gtrxl = gtrxl_net(kLength, 6).gtrxl;
     job.agent.net.gtrxl.n_layers = 1;
-    job.agent.num_steps = 24;
+    job.agent.ppo.num_steps = 24;
     job.agent.learning_rate = 1e-3f;
-    job.agent.normalize_reward = false;
+    job.agent.ppo.normalize_reward = false;
     job.train.total_steps = 20'000;
     job.train.num_envs = 8;
     job.train.num_threads = 1;
     job.train.torch_threads = 1;
     job.train.seed = 1;
     job.train.device = "cpu";
-    job.train.eval_every = 0;
+    job.train.eval_every_steps = 0;
     job.train.eval_episodes = 32;
     job.env_factory = [](const dl::envs::EnvConfig&, int) { return std::make_unique<CueEnv>(kLength); };
     return job;
@@ -224,7 +224,7 @@ TEST_CASE("a recurrent policy asks for agent.algo ppo and a sequence length divi
   TrainJob job = rollout_job(gtrxl_net(8, 5), 16, 20);
   job.train.total_steps = 64;
   job.train.eval_episodes = 0;
-  CHECK_THROWS_WITH(train(job), Catch::Contains("sequence_length 5 must divide agent.num_steps 16"));
+  CHECK_THROWS_WITH(train(job), Catch::Contains("sequence_length 5 must divide agent.ppo.num_steps 16"));
   job.agent.algo = "a2c";
   CHECK_THROWS_WITH(train(job), Catch::Contains("ppo only"));
 }

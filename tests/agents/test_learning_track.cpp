@@ -22,9 +22,9 @@ TEST_CASE("PPO learns to follow easy tracks (evaluated on unseen test tracks)", 
   job.train.num_envs = 8;
   job.train.seed = 1;
   job.train.device = "cpu";
-  job.train.eval_every = 0;  // at the end only
+  job.train.eval_every_steps = 0;  // at the end only
   job.train.eval_episodes = 8;
-  job.train.checkpoint_every = 0;
+  job.train.checkpoint_every_steps = 0;
   testing::RecordingSink sink;
   job.metrics = &sink;
   auto result = agents::train(job);
@@ -55,9 +55,9 @@ TEST_CASE("PPO with the time look-ahead learns to drive circuit layouts", "[lear
   job.train.num_envs = 8;
   job.train.seed = 1;
   job.train.device = "cpu";
-  job.train.eval_every = 0;
+  job.train.eval_every_steps = 0;
   job.train.eval_episodes = 8;
-  job.train.checkpoint_every = 0;
+  job.train.checkpoint_every_steps = 0;
   testing::RecordingSink sink;
   job.metrics = &sink;
   auto result = agents::train(job);

@@ -31,7 +31,7 @@ TrainJob rollout_job(const NetConfig& net, int num_steps, int max_steps) {
   TrainJob job;
   job.env.max_steps = max_steps;
   job.agent.net = net;
-  job.agent.num_steps = num_steps;
+  job.agent.ppo.num_steps = num_steps;
   job.train.num_envs = 3;
   job.train.num_threads = 1;
   job.train.device = "cpu";
@@ -75,7 +75,7 @@ TEST_CASE("LSTM rollout forgets each env's state when its episode ends", "[lstm]
   auto probe = point_mass_factory()(job.env, 0);
   ActorCritic policy(probe->observation_spec(), probe->action_spec(), net);
   REQUIRE(policy->recurrent());
-  Rollout rollout(job, policy, torch::kCPU, 24);
+  Rollout rollout(job, job.agent.ppo, policy, torch::kCPU, 24);
   rollout.reset_envs(3);
   rollout.collect(24);
   const auto& s = rollout.storage();
@@ -102,7 +102,7 @@ TEST_CASE("the PPO sequence update reproduces an LSTM rollout's log-probs and va
   auto job = rollout_job(net, 16, /*max_steps=*/5);
   auto probe = point_mass_factory()(job.env, 0);
   ActorCritic policy(probe->observation_spec(), probe->action_spec(), net);
-  Rollout rollout(job, policy, torch::kCPU, 16);
+  Rollout rollout(job, job.agent.ppo, policy, torch::kCPU, 16);
   rollout.reset_envs(4);
   for (int round = 0; round < 2; ++round) {
     rollout.collect(16);
@@ -171,7 +171,7 @@ TEST_CASE("PPO with an LSTM policy is deterministic by seed on CPU", "[lstm]") {
     job.train.total_steps = 3 * 16 * 3;
     job.train.torch_threads = 1;
     job.train.seed = seed;
-    job.train.eval_every = 0;
+    job.train.eval_every_steps = 0;
     job.train.eval_episodes = 4;
     job.train.deterministic_eval = false;
     return train(job).final_eval_return;
@@ -185,16 +185,16 @@ TEST_CASE("PPO with an LSTM policy learns a cue it must remember", "[lstm][learn
   TrainJob job;
   job.agent.net = lstm_net(6);
   job.agent.net.lstm.hidden_size = 32;
-  job.agent.num_steps = 24;
+  job.agent.ppo.num_steps = 24;
   job.agent.learning_rate = 1e-3f;
-  job.agent.normalize_reward = false;
+  job.agent.ppo.normalize_reward = false;
   job.train.total_steps = 20'000;
   job.train.num_envs = 8;
   job.train.num_threads = 1;
   job.train.torch_threads = 1;
   job.train.seed = 1;
   job.train.device = "cpu";
-  job.train.eval_every = 0;
+  job.train.eval_every_steps = 0;
   job.train.eval_episodes = 32;
   job.env_factory = [](const dl::envs::EnvConfig&, int) { return std::make_unique<CueEnv>(kLength); };
   const auto lstm = train(job);
@@ -206,7 +206,7 @@ TEST_CASE("net.policy lstm asks for agent.algo ppo and a sequence length dividin
   TrainJob job = rollout_job(lstm_net(5), 16, 20);
   job.train.total_steps = 64;
   job.train.eval_episodes = 0;
-  CHECK_THROWS_WITH(train(job), Catch::Contains("agent.net.lstm.sequence_length 5 must divide agent.num_steps 16"));
+  CHECK_THROWS_WITH(train(job), Catch::Contains("agent.net.lstm.sequence_length 5 must divide agent.ppo.num_steps 16"));
   job.agent.algo = "reinforce";
   CHECK_THROWS_WITH(train(job), Catch::Contains("ppo only"));
 }

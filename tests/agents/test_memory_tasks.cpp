@@ -37,16 +37,16 @@ TrainResult train_tiny(const std::string& policy, int64_t steps) {
   job.agent.net.gtrxl.sequence_length = 10;
   job.agent.net.lstm.hidden_size = 32;
   job.agent.net.lstm.sequence_length = 10;
-  job.agent.num_steps = 30;
+  job.agent.ppo.num_steps = 30;
   job.agent.learning_rate = 1e-3f;
-  job.agent.gamma = 0.99f;
+  job.agent.ppo.gamma = 0.99f;
   job.train.total_steps = steps;
   job.train.num_envs = 8;
   job.train.num_threads = 1;
   job.train.torch_threads = 1;
   job.train.seed = 1;
   job.train.device = "cpu";
-  job.train.eval_every = 0;
+  job.train.eval_every_steps = 0;
   job.train.eval_episodes = 40;
   return train(job);
 }

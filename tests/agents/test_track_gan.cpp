@@ -95,8 +95,8 @@ TEST_CASE("a short track_gan run writes metrics and a generator file and resumes
     job.agent.gan.eval_tracks = 8;
     job.train.device = "cpu";
     job.train.torch_threads = 1;
-    job.train.eval_every = 10;
-    job.train.checkpoint_every = 10;
+    job.agent.gan.eval_every_generator_steps = 10;
+    job.agent.gan.checkpoint_every_generator_steps = 10;
     job.run_dir = run.string();
     return job;
   };
@@ -130,7 +130,7 @@ TEST_CASE("a short track_gan run writes metrics and a generator file and resumes
   // Evaluation decodes through the exported generator and draws nothing from torch's RNG, so how often
   // it runs does not change training.
   auto quiet = make_job(dir / "quiet", 20);
-  quiet.train.eval_every = 0;
+  quiet.agent.gan.eval_every_generator_steps = 0;
   train(quiet);
   CHECK(dl::envs::load_generator((dir / "quiet" / "generator.dltg").string()).forward(z) == g.forward(z));
 

@@ -23,16 +23,17 @@ TrainJob point_mass_job(const std::string& algo, int64_t total_steps, uint64_t s
   job.env.max_steps = 50;
   job.agent.algo = algo;
   job.agent.net.hidden = {32, 32};
-  job.agent.num_steps = 64;
+  job.agent.ppo.num_steps = 64;
+  job.agent.a2c.num_steps = 64;
   job.train.total_steps = total_steps;
   job.train.num_envs = 8;
   job.train.num_threads = 1;
   job.train.torch_threads = 1;  // intra-op threads change float summation order; 1 keeps runs identical
   job.train.seed = seed;
   job.train.device = "cpu";
-  job.train.eval_every = 0;
+  job.train.eval_every_steps = 0;
   job.train.eval_episodes = 16;
-  job.train.checkpoint_every = 0;
+  job.train.checkpoint_every_steps = 0;
   job.env_factory = point_mass_factory();
   return job;
 }
@@ -70,7 +71,7 @@ TEST_CASE("PPO learns with discrete actions", "[learning]") {
 
 TEST_CASE("A2C learns the point-mass task", "[learning]") {
   auto job = point_mass_job("a2c", 60'000);
-  job.agent.num_steps = 8;
+  job.agent.a2c.num_steps = 8;
   job.agent.learning_rate = 1e-3f;
   auto result = train(job);
   INFO("eval return " << result.final_eval_return);
@@ -91,7 +92,7 @@ TEST_CASE("REINFORCE learns the point-mass task", "[learning]") {
 
 TEST_CASE("training logs the documented metrics once per update", "[training]") {
   auto job = point_mass_job("ppo", 2048);
-  job.train.eval_every = 1024;
+  job.train.eval_every_steps = 1024;
   RecordingSink sink;
   job.metrics = &sink;
   train(job);
@@ -190,7 +191,7 @@ TEST_CASE("config text round-trips every field", "[checkpoint]") {
   env.car.drive = dl::sim::Drive::all;
   AgentConfig agent;
   agent.net.hidden = {128, 64, 32};
-  agent.gamma = 0.987654f;
+  agent.ppo.gamma = 0.987654f;
   TrainConfig train;
   train.seed = ~uint64_t{0};
   train.device = "cuda:1";
@@ -205,7 +206,29 @@ TEST_CASE("config text round-trips every field", "[checkpoint]") {
   CHECK(train2.seed == train.seed);
   CHECK_THROWS_WITH(configs_from_text("agent.no_such_key=1\n", env2, agent2, train2),
                     Catch::Contains("agent.no_such_key"));
-  CHECK_THROWS_WITH(configs_from_text("agent.gamma=abc\n", env2, agent2, train2), Catch::Contains("agent.gamma"));
+  CHECK_THROWS_WITH(configs_from_text("agent.ppo.gamma=abc\n", env2, agent2, train2),
+                    Catch::Contains("agent.ppo.gamma"));
+}
+
+// Checkpoints written before the agent section was split by algorithm keep loading: their flat keys are
+// read into the algorithm's section (agents/agent_config.cpp).
+TEST_CASE("old checkpoints' flat agent keys load into the algorithm's section", "[checkpoint]") {
+  dl::envs::EnvConfig env;
+  AgentConfig agent;
+  TrainConfig train;
+  configs_from_text("agent.algo=a2c\nagent.num_steps=16\nagent.gamma=0.5\ntrain.eval_every=777\n", env, agent, train);
+  CHECK(agent.a2c.num_steps == 16);
+  CHECK(agent.a2c.gamma == 0.5f);
+  CHECK(agent.ppo.num_steps == PPOConfig{}.num_steps);
+  CHECK(train.eval_every_steps == 777);
+  AgentConfig dt;
+  configs_from_text("agent.algo=decision_transformer\nagent.batch_size=12\nagent.d_model=64\nagent.data=x.dlds\n"
+                    "train.eval_every=5\n", env, dt, train);
+  CHECK(dt.dt.batch_size == 12);
+  CHECK(dt.dt.d_model == 64);
+  CHECK(dt.dt.data == "x.dlds");
+  CHECK(dt.dt.eval_every_gradient_steps == 5);
+  CHECK(dt.bc.batch_size == BCConfig{}.batch_size);
 }
 
 TEST_CASE("resume continues at the same step with the same schedule", "[checkpoint]") {
@@ -322,7 +345,7 @@ TEST_CASE("a NaN loss stops training and keeps the last good checkpoint", "[chec
   auto dir = fresh_dir("nan");
   auto job = point_mass_job("ppo", 8192);
   job.run_dir = dir.string();
-  job.train.checkpoint_every = 512;
+  job.train.checkpoint_every_steps = 512;
   job.train.eval_episodes = 0;
   job.env_factory = point_mass_factory(/*nan_after=*/64 * 3 + 10);  // rewards turn NaN in the 4th update
   CHECK_THROWS_WITH(train(job), Catch::Contains("nan") && Catch::Contains("latest.pt"));

@@ -15,8 +15,8 @@ using namespace dl::agents;
 
 namespace {
 
-TransformerConfig small_config(int64_t memory_length = 0) {
-  TransformerConfig c;
+TransformerOptions small_config(int64_t memory_length = 0) {
+  TransformerOptions c;
   c.d_model = 32;
   c.n_heads = 4;
   c.n_layers = 2;
@@ -446,13 +446,13 @@ TEST_CASE("agent.algo decision_transformer trains from a DLDS file through train
   TrainJob job;
   job.env = env;
   job.agent.algo = "decision_transformer";
-  job.agent.data = path;
-  job.agent.context_length = 5;
-  job.agent.d_model = 32;
-  job.agent.n_heads = 4;
-  job.agent.n_layers = 1;
-  job.agent.gradient_steps = 60;
-  job.agent.batch_size = 16;
+  job.agent.dt.data = path;
+  job.agent.dt.context_length = 5;
+  job.agent.dt.d_model = 32;
+  job.agent.dt.n_heads = 4;
+  job.agent.dt.n_layers = 1;
+  job.agent.dt.gradient_steps = 60;
+  job.agent.dt.batch_size = 16;
   job.agent.learning_rate = 1e-3f;
   job.train.eval_episodes = 4;
   job.train.device = "cpu";
@@ -469,7 +469,7 @@ TEST_CASE("agent.algo decision_transformer trains from a DLDS file through train
   CHECK(losses.back() < losses.front());
   CHECK(sink.values("eval/return_mean").size() == 1);
   const auto checkpoint = read_dt_checkpoint((dir / "run" / "checkpoints" / "latest.pt").string());
-  CHECK(checkpoint.agent.context_length == 5);
+  CHECK(checkpoint.agent.dt.context_length == 5);
   CHECK(std::filesystem::exists(dir / "run" / "checkpoints" / "best.pt"));
 
   // `drivelab eval`'s entry point reads the DT's own format through the algorithm table and plays it as

@@ -76,7 +76,7 @@ agents::TrainJob tiny_job(const std::string& run_dir, RecordingSink* sink) {
   w.mdn_epochs = 1;
   w.popsize = 4;
   w.generations = 2;
-  w.eval_every = 0;
+  w.eval_every_generations = 0;
   job.train.seed = 3;
   job.train.num_threads = 1;
   job.train.torch_threads = 1;

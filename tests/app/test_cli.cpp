@@ -92,7 +92,7 @@ TEST_CASE("a tiny training run writes its run folder, and eval reads it", "[cli]
   const fs::path dir = temp_dir("train");
   const fs::path run_dir = dir / "run";
   auto r = run("train --no-progress --run-dir " + run_dir.string() +
-               " train.total_steps=4096 train.num_envs=4 agent.num_steps=64 train.eval_every=0 train.eval_episodes=2"
+               " train.total_steps=4096 train.num_envs=4 agent.ppo.num_steps=64 train.eval_every_steps=0 train.eval_episodes=2"
                " env.max_steps=200");
   INFO(r.output);
   REQUIRE(r.code == 0);

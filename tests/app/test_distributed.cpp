@@ -63,7 +63,8 @@ torch::Tensor checkpoint_params(const fs::path& ckpt) {
 }
 
 // One update of T steps on 2 x 2 envs (2 ranks) against 1 x 4 envs: identical envs, seeds, noise.
-const char* kTiny = " --no-progress --no-video train.eval_episodes=0 env.max_steps=40 agent.num_steps=8";
+const char* kTiny = " --no-progress --no-video train.eval_episodes=0 env.max_steps=40";
+const char* kA2CSteps = " agent.a2c.num_steps=8";
 
 }  // namespace
 
@@ -76,9 +77,10 @@ TEST_CASE("2 ranks over loopback Gloo equal the 1-process run over 2x envs after
   // normalization (several epochs still see all rows). Observation and reward normalization stay on:
   // the ranks share each step's raw rows so the statistics are the 1-process run's.
   const Case cases[] = {
-      {"a2c", std::string(DRIVELAB_SOURCE_DIR) + "/configs/a2c_track.yaml" + kTiny},
+      {"a2c", std::string(DRIVELAB_SOURCE_DIR) + "/configs/a2c_track.yaml" + kTiny + kA2CSteps},
       {"ppo", std::string(DRIVELAB_SOURCE_DIR) + "/configs/ppo_track.yaml" + kTiny +
-                  " agent.num_minibatches=1 agent.norm_adv=false agent.update_epochs=2 agent.anneal_lr=false"},
+                  " agent.ppo.num_steps=8 agent.ppo.num_minibatches=1 agent.ppo.norm_adv=false agent.ppo.update_epochs=2"
+                  " agent.anneal_lr=false"},
   };
   for (const auto& c : cases) {
     SECTION(c.name) {
@@ -139,7 +141,7 @@ bool running(pid_t pid) { return ::kill(pid, 0) == 0 && slurp("/proc/" + std::to
 TEST_CASE("a killed rank makes the other exit with a clear error, not hang", "[app][dist]") {
   const fs::path dir = fresh_dir("kill");
   const int port = free_port();
-  const std::string args = std::string(DRIVELAB_SOURCE_DIR) + "/configs/a2c_track.yaml" + kTiny +
+  const std::string args = std::string(DRIVELAB_SOURCE_DIR) + "/configs/a2c_track.yaml" + kTiny + kA2CSteps +
                            " train.num_envs=2 train.total_steps=100000000 --run-dir " + (dir / "run").string();
   const int timeout_s = 15;
   const pid_t rank0 = start_rank(0, port, args, dir / "rank0.log", timeout_s);
@@ -170,7 +172,7 @@ TEST_CASE("a killed rank makes the other exit with a clear error, not hang", "[a
 TEST_CASE("ranks started with different seeds are caught at the first checkpoint", "[app][dist]") {
   const fs::path dir = fresh_dir("diverge");
   const int port = free_port();
-  const std::string args = std::string(DRIVELAB_SOURCE_DIR) + "/configs/a2c_track.yaml" + kTiny +
+  const std::string args = std::string(DRIVELAB_SOURCE_DIR) + "/configs/a2c_track.yaml" + kTiny + kA2CSteps +
                            " train.num_envs=2 train.total_steps=32 --run-dir " + (dir / "run").string();
   const pid_t rank0 = start_rank(0, port, args + " train.seed=1", dir / "rank0.log", 20);
   const pid_t rank1 = start_rank(1, port, args + " train.seed=2", dir / "rank1.log", 20);
@@ -194,7 +196,7 @@ TEST_CASE("algorithms that do not train data-parallel are refused with one line 
 
 TEST_CASE("a data-parallel run resumes on every rank from rank 0's checkpoint", "[app][dist]") {
   const fs::path dir = fresh_dir("resume");
-  const std::string args = std::string(DRIVELAB_SOURCE_DIR) + "/configs/a2c_track.yaml" + kTiny + " train.num_envs=2";
+  const std::string args = std::string(DRIVELAB_SOURCE_DIR) + "/configs/a2c_track.yaml" + kTiny + kA2CSteps + " train.num_envs=2";
   const fs::path run = dir / "run";
   const auto first = dl::test::run("train --nproc 2 " + args + " train.total_steps=32 --run-dir " + run.string());
   INFO(first.output);

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <string>
 
-#include "app/config.h"
-#include "app/files.h"
+#include "app/run_config.h"
+#include "app/run_dir.h"
 #include "app/sweep/sweep.h"
 #include "tests/app/run_drivelab.h"
 
@@ -44,9 +44,9 @@ std::string error_of(const std::string& yaml, const std::vector<std::string>& ov
 }
 
 // A tiny PPO run's options: seconds, not minutes.
+const std::string kQuiet = " --no-progress --no-video train.num_envs=2 train.eval_episodes=0 env.max_steps=100";
 const std::string kTiny =
-    " --no-progress --no-video train.total_steps=256 train.num_envs=2 agent.num_steps=64 train.eval_episodes=0"
-    " train.checkpoint_every=128 env.max_steps=100";
+    kQuiet + " train.total_steps=256 train.checkpoint_every_steps=128 agent.ppo.num_steps=64";
 
 }  // namespace
 
@@ -127,15 +127,15 @@ TEST_CASE("train finds run-time config errors before it makes a run folder, with
     std::string args, expect;
   };
   const Case cases[] = {
-      {"agent.algo=bc agent.data=" + (dir / "none.dlds").string(), "agent.data"},
-      {"agent.init_from=" + (dir / "none").string(), "agent.init_from"},
-      {"env.track_source=gan:" + (dir / "none.dltg").string(), "none.dltg"},
-      {"env.id=carracing agent.net.policy=mlp", "agent.net"},
-      {"agent.net.residual=true agent.net.hidden=[64,32]", "agent.net"},
-      {"train.device=cuda:999", "train.device"},
+      {"agent.algo=bc agent.bc.data=" + (dir / "none.dlds").string() + kQuiet, "agent.bc.data"},
+      {"agent.ppo.init_from=" + (dir / "none").string() + kTiny, "agent.ppo.init_from"},
+      {"env.track_source=gan:" + (dir / "none.dltg").string() + kTiny, "none.dltg"},
+      {"env.id=carracing agent.net.policy=mlp" + kTiny, "agent.net"},
+      {"agent.net.residual=true agent.net.hidden=[64,32]" + kTiny, "agent.net"},
+      {"train.device=cuda:999" + kTiny, "train.device"},
   };
   for (const auto& c : cases) {
-    auto r = run("train --run-dir " + run_dir.string() + " " + c.args + kTiny);
+    auto r = run("train --run-dir " + run_dir.string() + " " + c.args);
     INFO(c.args << "\n" << r.output);
     CHECK(r.code == 2);
     CHECK_THAT(r.output, Catch::Contains(c.expect));
@@ -157,7 +157,7 @@ TEST_CASE("outputs refuse to replace what is not a regular file", "[cli][e2e]") 
   struct stat st {};
   REQUIRE(::stat(fifo.c_str(), &st) == 0);
   CHECK(S_ISFIFO(st.st_mode));
-  CHECK_THROWS_WITH(dl::app::write_file_atomic(fifo.string(), "x"), Catch::Contains("refusing to replace it"));
+  CHECK_THROWS_WITH(dl::io::write_file_atomic(fifo.string(), "x"), Catch::Contains("refusing to replace it"));
   fs::remove_all(dir);
 }
 
@@ -204,7 +204,7 @@ TEST_CASE("damaged checkpoints are exit-2 errors naming the file, and resume wit
 TEST_CASE("resume cuts metrics.csv back to the checkpoint's step", "[cli][e2e]") {
   const fs::path dir = temp_dir("metrics");
   const fs::path run_dir = dir / "run";
-  auto r = run("train --run-dir " + run_dir.string() + kTiny + " train.checkpoint_every=100000");
+  auto r = run("train --run-dir " + run_dir.string() + kTiny + " train.checkpoint_every_steps=100000");
   REQUIRE(r.code == 0);  // one checkpoint, at the end (step 256)
   const std::string rows = read(run_dir / "metrics.csv");
   // As if killed after logging later rows: they must go, and the finished run appends nothing before 256.
@@ -230,7 +230,7 @@ TEST_CASE("sweep files are checked as configs are: repeated keys and list keys a
     return std::string();
   };
   const std::string ok = "method: grid\nmetric: {name: eval/return_mean, goal: maximize}\n"
-                         "parameters:\n  agent.ent_coef: [0.0, 0.01]\n";
+                         "parameters:\n  agent.ppo.ent_coef: [0.0, 0.01]\n";
   CHECK(sweep_error(ok).empty());
   CHECK_THAT(sweep_error(ok + "method: random\n"), Catch::Contains("sweep.yaml:5") && Catch::Contains("appears twice"));
   CHECK_THAT(sweep_error("? [a]\n: 1\n" + ok), Catch::Contains("sweep.yaml:1") && Catch::Contains("used as a key"));

@@ -71,7 +71,7 @@ TEST_CASE("the data-parallel sbatch script trains 2 ranks through torchrun_env.s
                           " DRIVELAB=" + kDrivelab + " SRUN=" + srun.string() + " DRIVELAB_EXAMPLES=" + kSource +
                           "/examples/slurm DRIVELAB_DIST_TIMEOUT_S=60 ";
   const auto r = sh(env + "bash " + kSource + "/examples/slurm/train_ddp.sbatch " + kSource +
-                    "/configs/a2c_track.yaml env.max_steps=40 agent.num_steps=8 train.num_envs=2 "
+                    "/configs/a2c_track.yaml env.max_steps=40 agent.a2c.num_steps=8 train.num_envs=2 "
                     "train.total_steps=64 train.eval_episodes=0 --run-dir " + (dir / "run").string());
   INFO(r.output);
   REQUIRE(r.code == 0);
@@ -87,8 +87,8 @@ TEST_CASE("the sweep array script runs each trial as one array task on a prepare
   {
     std::ofstream f(dir / "sweep.yaml");
     f << "name: slurm_tiny\nbase: " << kSource << "/configs/a2c_track.yaml\n"
-      << "overrides:\n  env.max_steps: 40\n  agent.num_steps: 8\n  train.num_envs: 2\n  train.total_steps: 64\n"
-         "  train.eval_every: 64\n  train.eval_episodes: 1\n  train.device: cpu\n"
+      << "overrides:\n  env.max_steps: 40\n  agent.a2c.num_steps: 8\n  train.num_envs: 2\n  train.total_steps: 64\n"
+         "  train.eval_every_steps: 64\n  train.eval_episodes: 1\n  train.device: cpu\n"
          "method: grid\nmetric: {name: eval/return_mean, goal: maximize}\n"
          "parameters:\n  agent.learning_rate: [0.0007, 0.002]\nseeds: 1\nparallel: 1\n";
   }

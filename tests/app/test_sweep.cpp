@@ -14,7 +14,7 @@
 #include <string>
 #include <thread>
 
-#include "app/config.h"
+#include "app/run_config.h"
 #include "app/train/metrics.h"
 #include "app/sweep/sweep.h"
 #include "app/sweep/sweep_runner.h"
@@ -113,9 +113,9 @@ TEST_CASE("a grid holds every combination, the first parameter varying slowest",
 TEST_CASE("random proposals are reproducible per trial index, within bounds, and log-uniform in log space", "[sweep]") {
   const SweepSpec spec = parse(
       "method: random\nseed: 11\nparameters:\n"
-      "  agent.gae_lambda: {distribution: uniform, min: 0.8, max: 0.9}\n"
+      "  agent.ppo.gae_lambda: {distribution: uniform, min: 0.8, max: 0.9}\n"
       "  agent.learning_rate: {distribution: log_uniform, min: 0.00001, max: 0.1}\n"
-      "  agent.update_epochs: {distribution: int_uniform, min: 2, max: 5}\n"
+      "  agent.ppo.update_epochs: {distribution: int_uniform, min: 2, max: 5}\n"
       "  agent.net.activation: {distribution: categorical, values: [tanh, relu, gelu]}\n");
   CHECK(sample_assignment(spec, 3) == sample_assignment(spec, 3));
   CHECK(sample_assignment(spec, 0) != sample_assignment(spec, 1));  // two workers' first proposals differ
@@ -141,7 +141,7 @@ TEST_CASE("random proposals are reproducible per trial index, within bounds, and
   CHECK(activations == std::set<std::string>{"tanh", "relu", "gelu"});
   CHECK(
       initial_assignments(
-          parse("method: random\ntrials: 7\nparameters:\n  agent.ent_coef: {distribution: uniform, min: 0, max: 1}\n"))
+          parse("method: random\ntrials: 7\nparameters:\n  agent.ppo.ent_coef: {distribution: uniform, min: 0, max: 1}\n"))
           .size() == 7);
 }
 
@@ -150,7 +150,7 @@ TEST_CASE("TPE proposals move towards the better region as trials finish", "[swe
       "method: tpe\ntrials: 60\nseed: 3\ntpe: {startup: 10}\nparameters:\n"
       "  agent.learning_rate: {distribution: log_uniform, min: 0.00001, max: 0.1}\n"
       "  agent.net.activation: {distribution: categorical, values: [tanh, relu, gelu]}\n"
-      "  agent.update_epochs: {distribution: int_uniform, min: 1, max: 9}\n");
+      "  agent.ppo.update_epochs: {distribution: int_uniform, min: 1, max: 9}\n");
   CHECK(initial_assignments(spec).size() == 10);  // the random startup; the rest is proposed later
   // Best at learning_rate 1e-3, relu and 5 epochs.
   auto objective = [](const Assignment& a) {
@@ -193,10 +193,10 @@ TEST_CASE("TPE proposals move towards the better region as trials finish", "[swe
 
 TEST_CASE("sweep file errors name the file, the line and the key, with the nearest key", "[sweep]") {
   using Catch::Contains;
-  CHECK_THROWS_WITH(parse("method: grid\nparalel: 2\nparameters:\n  agent.ent_coef: [0]\n"),
+  CHECK_THROWS_WITH(parse("method: grid\nparalel: 2\nparameters:\n  agent.ppo.ent_coef: [0]\n"),
                     Contains("sw.yaml:3") && Contains("'paralel'") && Contains("did you mean 'parallel'"));
   CHECK_THROWS_WITH(
-      parse("method: random\nparameters:\n  agent.ent_coef: {distribution: log_unifrom, min: 0.1, max: 1}\n"),
+      parse("method: random\nparameters:\n  agent.ppo.ent_coef: {distribution: log_unifrom, min: 0.1, max: 1}\n"),
       Contains("sw.yaml:4") && Contains("log_unifrom") && Contains("did you mean 'log_uniform'"));
   CHECK_THROWS_WITH(parse("parameters:\n  agent.learnig_rate: [0.1]\n"),
                     Contains("sw.yaml:3") && Contains("agent.learnig_rate") && Contains("agent.learning_rate"));
@@ -205,14 +205,14 @@ TEST_CASE("sweep file errors name the file, the line and the key, with the neare
   CHECK_THROWS_WITH(
       parse("method: random\nparameters:\n  agent.learning_rate: {distribution: log_uniform, min: 0, max: 1}\n"),
       Contains("sw.yaml:4") && Contains("min > 0"));
-  CHECK_THROWS_WITH(parse("method: grid\nparameters:\n  agent.ent_coef: {distribution: uniform, min: 0, max: 1}\n"),
+  CHECK_THROWS_WITH(parse("method: grid\nparameters:\n  agent.ppo.ent_coef: {distribution: uniform, min: 0, max: 1}\n"),
                     Contains("sw.yaml:4") && Contains("method: random"));
-  CHECK_THROWS_WITH(parse("metric: {name: eval/return_mean, goal: maximise}\nparameters:\n  agent.ent_coef: [0]\n"),
+  CHECK_THROWS_WITH(parse("metric: {name: eval/return_mean, goal: maximise}\nparameters:\n  agent.ppo.ent_coef: [0]\n"),
                     Contains("sw.yaml:2") && Contains("did you mean 'maximize'"));
-  CHECK_THROWS_WITH(parse("early_stop: {method: asha}\nparameters:\n  agent.ent_coef: [0]\n"), Contains("min_steps"));
+  CHECK_THROWS_WITH(parse("early_stop: {method: asha}\nparameters:\n  agent.ppo.ent_coef: [0]\n"), Contains("min_steps"));
   // An inline base keeps the sweep file's line numbers.
   CHECK_THROWS_WITH(
-      parse_sweep("name: x\nbase:\n  env: {id: track}\n  train:\n    seeed: 2\nparameters:\n  agent.ent_coef: [0]\n",
+      parse_sweep("name: x\nbase:\n  env: {id: track}\n  train:\n    seeed: 2\nparameters:\n  agent.ppo.ent_coef: [0]\n",
                   "inline.yaml", "."),
       Contains("inline.yaml:5") && Contains("train.seed"));
 }
@@ -376,7 +376,7 @@ TEST_CASE("the tiny sweep runs end to end through the drivelab binary", "[sweep]
   const RunConfig best = load_run_config((out / "best.yaml").string());
   CHECK(best.train.total_steps == 16384);
   for (const char* png :
-       {"sweep.png", "best_curves.png", "sweep_agent.learning_rate.png", "sweep_agent.update_epochs.png"})
+       {"sweep.png", "best_curves.png", "sweep_agent.learning_rate.png", "sweep_agent.ppo.update_epochs.png"})
     CHECK(fs::exists(out / png));
 
   // A bad sweep file is bad input (exit code 2) and names the file and line.

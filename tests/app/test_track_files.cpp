@@ -109,7 +109,7 @@ TEST_CASE("eval --track-files reports each track, and env overrides keep the run
   // A run whose network takes 8 lidar rays (the default is 16): an override that dropped the run's env
   // would give a shape error.
   auto r = run("train --no-progress --no-video --run-dir " + run_dir.string() +
-               " train.total_steps=1024 train.num_envs=2 agent.num_steps=64 train.eval_every=0 env.lidar.rays=8"
+               " train.total_steps=1024 train.num_envs=2 agent.ppo.num_steps=64 train.eval_every_steps=0 env.lidar.rays=8"
                " env.max_steps=100");
   INFO(r.output);
   REQUIRE(r.code == 0);

@@ -31,7 +31,7 @@ TEST_CASE("a tiny track_gan run feeds tracks sample and a PPO run on generated t
   auto t = run("train " + std::string(DRIVELAB_SOURCE_DIR) + "/configs/track_gan.yaml --no-progress --run-dir " +
                gan.string() +
                " agent.gan.train_tracks=48 agent.gan.generator_steps=6 agent.gan.hidden=[32] agent.gan.eval_tracks=8"
-               " train.eval_every=3 train.checkpoint_every=3");
+               " agent.gan.eval_every_generator_steps=3 agent.gan.checkpoint_every_generator_steps=3");
   INFO(t.output);
   REQUIRE(t.code == 0);
   const fs::path model = gan / "generator.dltg";
@@ -58,7 +58,7 @@ TEST_CASE("a tiny track_gan run feeds tracks sample and a PPO run on generated t
 
   // PPO trains on generated tracks (a handful of steps: the env side reads the generator file).
   auto p = run("train --no-progress --no-video --run-dir " + (dir / "ppo").string() + " env.track_source=gan:" +
-               model.string() + " train.total_steps=256 train.num_envs=2 agent.num_steps=64 train.eval_every=0"
+               model.string() + " train.total_steps=256 train.num_envs=2 agent.ppo.num_steps=64 train.eval_every_steps=0"
                " train.eval_episodes=0 env.max_steps=100");
   INFO(p.output);
   CHECK(p.code == 0);

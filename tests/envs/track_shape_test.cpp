@@ -19,12 +19,12 @@
 
 using namespace dl::envs;
 using dl::sim::Track;
-using dl::sim::TrackParams;
+using dl::sim::TrackConfig;
 using dl::sim::Vec2;
 
 namespace {
 
-TrackParams medium() { return dl::sim::track_preset(dl::sim::TrackPreset::medium); }
+TrackConfig medium() { return dl::sim::track_preset(dl::sim::TrackPreset::medium); }
 
 // The centred N-gon of a track sampled at even arc length, as decode_track reports its polygon.
 std::vector<Vec2> sampled_polygon(const Track& t, int n) {
@@ -37,7 +37,7 @@ std::vector<Vec2> sampled_polygon(const Track& t, int n) {
 
 // A returned track must be valid and closed: validation passes and the closing segment is no longer
 // than the others.
-void require_valid_closed(const Track& t, const TrackParams& p) {
+void require_valid_closed(const Track& t, const TrackConfig& p) {
   REQUIRE_NOTHROW(t.validate(p.min_curve_radius_m));
   const int n = t.num_tiles();
   const float closing = (t.center[0] - t.center[n - 1]).length();
@@ -83,7 +83,7 @@ void write_bytes(const std::string& path, const std::string& bytes) {
 }  // namespace
 
 TEST_CASE("encoding a procedural track and decoding it gives the same shape", "[track_shape]") {
-  const TrackParams p = medium();
+  const TrackConfig p = medium();
   for (uint64_t seed = 0; seed < 40; ++seed) {
     const Track original = dl::sim::generate_track(seed, p);
     const std::vector<float> shape = encode_track(original);
@@ -122,7 +122,7 @@ TEST_CASE("a clockwise track encodes as its counter-clockwise reverse", "[track_
 }
 
 TEST_CASE("decoding random vectors gives a valid closed track or a rejection naming why", "[track_shape]") {
-  const TrackParams p = medium();
+  const TrackConfig p = medium();
   int repaired_valid = 0, raw_valid = 0, total = 0;
   for (uint64_t seed = 0; seed < 150; ++seed) {
     dl::sim::Rng rng(seed);

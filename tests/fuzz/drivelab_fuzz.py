@@ -28,6 +28,7 @@ import collections
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -44,13 +45,41 @@ SOURCE = os.path.dirname(os.path.dirname(HERE))
 
 # Budgets that keep a training case to a few seconds; appended after the case's own overrides where a
 # case trains, so mutations of other keys still reach the trainer.
-TINY_TRAIN = ["train.total_steps=64", "train.num_envs=1", "agent.num_steps=32", "agent.num_minibatches=1",
-              "agent.update_epochs=1", "train.eval_episodes=0", "train.checkpoint_every=64", "env.max_steps=64",
-              "agent.epochs=1", "agent.gradient_steps=2", "agent.batch_size=8", "agent.gan.train_tracks=16",
-              "agent.gan.generator_steps=2", "agent.gan.eval_tracks=2", "agent.gan.batch_size=8",
-              "agent.world_model.collect_episodes=1", "agent.world_model.vae_epochs=1",
-              "agent.world_model.mdn_epochs=1", "agent.world_model.generations=1", "agent.world_model.popsize=2",
-              "agent.world_model.rollouts_per_candidate=1"]
+TINY_COMMON = ["train.num_envs=1", "train.eval_episodes=0", "env.max_steps=64"]
+ENV_STEPS = ["train.total_steps=64", "train.checkpoint_every_steps=64"]
+# Each algorithm's own tiny budget: a key of another algorithm's section would be an error (exit 2), and so
+# would an env-step budget for one that counts epochs or gradient steps.
+TINY_BY_ALGO = {
+    "ppo": ENV_STEPS + ["agent.ppo.num_steps=32", "agent.ppo.num_minibatches=1", "agent.ppo.update_epochs=1"],
+    "a2c": ENV_STEPS + ["agent.a2c.num_steps=32"],
+    "reinforce": ENV_STEPS,
+    "bc": ["agent.bc.epochs=1", "agent.bc.batch_size=8"],
+    "dagger": ["agent.bc.epochs=1", "agent.bc.batch_size=8", "agent.dagger.iterations=1", "agent.dagger.episodes=1"],
+    "decision_transformer": ["agent.dt.gradient_steps=2", "agent.dt.batch_size=8"],
+    "track_gan": ["agent.gan.train_tracks=16", "agent.gan.generator_steps=2", "agent.gan.eval_tracks=2",
+                  "agent.gan.batch_size=8"],
+    "world_model": ["agent.world_model.collect_episodes=1", "agent.world_model.vae_epochs=1",
+                    "agent.world_model.mdn_epochs=1", "agent.world_model.generations=1",
+                    "agent.world_model.popsize=2", "agent.world_model.rollouts_per_candidate=1"],
+}
+
+
+def tiny_train(algo="ppo"):
+    """Overrides that make a run of `algo` take seconds (ppo's for an unknown name)."""
+    return TINY_COMMON + TINY_BY_ALGO.get(algo, TINY_BY_ALGO["ppo"])
+
+
+def algo_in(text=None, overrides=()):
+    """The algorithm a config text or a list of overrides selects (the last word wins), else ppo."""
+    algo = "ppo"
+    if text:
+        found = re.findall(r"algo\s*:\s*([A-Za-z0-9_]+)", text)
+        if found:
+            algo = found[-1]
+    for o in overrides:
+        if o.startswith("agent.algo="):
+            algo = o.split("=", 1)[1]
+    return algo
 
 INTERESTING_SCALARS = [
     "0", "-1", "1", "2", "-0", "3.5", "1e8", "1e308", "-1e308", "1e-320", "nan", ".nan", ".inf", "-.inf",
@@ -65,8 +94,8 @@ INTERESTING_SCALARS = [
 YAML_LINES = [
     "---", "--- !!map", "...", "? [a, b]\n: 1", "? {a: 1}\n: 2", "env: {}", "env:", "agent: []", "train: 3",
     "run: {dir: /dev/null}", "run: {dir: ''}", "env: {id: carracing}", "agent: {net: {policy: cnn}}",
-    "agent: {algo: bc}", "agent: {algo: bc, data: /nonexistent.dlds}", "agent: {algo: dagger}",
-    "agent: {init_from: /nonexistent}", "agent: {algo: decision_transformer, d_model: 10, n_heads: 3}",
+    "agent: {algo: bc}", "agent: {algo: bc, bc: {data: /nonexistent.dlds}}", "agent: {algo: dagger}",
+    "agent: {ppo: {init_from: /nonexistent}}", "agent: {num_steps: 8}", "agent: {algo: decision_transformer, dt: {d_model: 10, n_heads: 3}}",
     "agent: {algo: world_model}", "agent: {algo: track_gan}", "train: {device: cuda:7}",
     "train: {seed: 1}\ntrain: {seed: 2}", "&a [*a]", "a: &x 1\nb: *x", "%YAML 1.2\n---\nenv: {}",
     "\t", "\x00", "\ufeffenv: {}", "'unterminated", "{", "[", "key: value: other", "- list item",
@@ -77,7 +106,7 @@ BAD_OVERRIDES = [
     "agent.net.hidden=[1e8,1e8]", "agent.net.hidden=[100000000,100000000]", "train.device=cuda:99999999999",
     "train.device=cuda:7", "train.seed={a: 1, a: 2}", "train.seed=[", "env.id=nope", "nope=1",
     "agent.net.policy=cnn", "env.id=carracing", "train.seed.x=1", "run.dir=/dev/null", "agent.algo=bc",
-    "agent.data=/dev/zero", "agent.init_from=/dev/zero", "env.track_files=/dev/zero",
+    "agent.bc.data=/dev/zero", "agent.ppo.init_from=/dev/zero", "agent.num_steps=64", "agent.ppo.data=x", "env.track_files=/dev/zero",
     "env.track_source=gan:/dev/zero", "train.total_steps=0", "train.num_envs=0", "train.num_envs=100000",
 ]
 
@@ -133,7 +162,7 @@ def make_seeds(drivelab, work):
                "env.max_steps=40"], work)
     seeds["dataset"].append(dataset)
     run_dir = os.path.join(work, "seed_run")
-    run_quiet([drivelab, "train", "--run-dir", run_dir, "--no-progress", "--no-video"] + TINY_TRAIN, work)
+    run_quiet([drivelab, "train", "--run-dir", run_dir, "--no-progress", "--no-video"] + tiny_train(), work)
     seeds["checkpoint"].append(os.path.join(run_dir, "checkpoints", "latest.pt"))
     rng = random.Random(7)
     for version in (1, 2):
@@ -243,14 +272,16 @@ def make_case(index, seeds, rng, work):
         files[path] = mutate_text(text, rng).encode("utf-8", "surrogateescape")
         if rng.random() < 0.25:  # a full (tiny) training run: run-time checks, run folders
             run_dir = os.path.join(case_dir, "run")
-            args = ["train", path, "--run-dir", run_dir, "--no-progress", "--no-video"] + TINY_TRAIN
+            args = ["train", path, "--run-dir", run_dir, "--no-progress", "--no-video"] + tiny_train(
+                algo_in(files[path].decode("utf-8", "replace")))
         else:
             args = ["train", path, "--print-config"]
     elif kind == "override":
         overrides = random_overrides(seeds["keys"], rng)
         if rng.random() < 0.25:
             run_dir = os.path.join(case_dir, "run")
-            args = ["train", "--run-dir", run_dir, "--no-progress", "--no-video"] + overrides + TINY_TRAIN
+            args = ["train", "--run-dir", run_dir, "--no-progress", "--no-video"] + overrides + tiny_train(
+                algo_in(overrides=overrides))
         else:
             args = ["train", "--print-config"] + overrides
     elif kind == "dataset":
@@ -267,7 +298,7 @@ def make_case(index, seeds, rng, work):
         else:
             run_dir = os.path.join(case_dir, "run")
             args = ["train", "--run-dir", run_dir, "--no-progress", "--no-video", "agent.algo=bc",
-                    "agent.data=" + path] + TINY_TRAIN
+                    "agent.bc.data=" + path] + tiny_train("bc")
     elif kind == "checkpoint":
         with open(rng.choice(seeds["checkpoint"]), "rb") as f:
             path = os.path.join(case_dir, "model.pt")
@@ -280,8 +311,8 @@ def make_case(index, seeds, rng, work):
                     "--no-progress", "env.max_steps=50"]
         else:
             run_dir = os.path.join(case_dir, "run")
-            args = ["train", "--run-dir", run_dir, "--no-progress", "--no-video", "agent.init_from=" + path,
-                    "agent.net.hidden=[128,128]"] + TINY_TRAIN
+            args = ["train", "--run-dir", run_dir, "--no-progress", "--no-video", "agent.ppo.init_from=" + path,
+                    "agent.net.hidden=[128,128]"] + tiny_train()
     elif kind == "generator":
         with open(rng.choice(seeds["generator"]), "rb") as f:
             path = os.path.join(case_dir, "gen.dltg")
@@ -291,7 +322,7 @@ def make_case(index, seeds, rng, work):
         else:
             run_dir = os.path.join(case_dir, "run")
             args = ["train", "--run-dir", run_dir, "--no-progress", "--no-video", "env.track_source=gan:" + path,
-                    "env.generated_fraction=1"] + TINY_TRAIN
+                    "env.generated_fraction=1"] + tiny_train()
     else:  # track
         with open(rng.choice(seeds["track"]), "rb") as f:
             raw = f.read()

@@ -24,8 +24,8 @@ import sys
 import tempfile
 import time
 
-RUN = ["--no-progress", "--no-video", "train.total_steps=25600", "train.num_envs=2", "agent.num_steps=64",
-       "agent.num_minibatches=2", "agent.update_epochs=1", "train.eval_episodes=0", "train.checkpoint_every=128",
+RUN = ["--no-progress", "--no-video", "train.total_steps=25600", "train.num_envs=2", "agent.ppo.num_steps=64",
+       "agent.ppo.num_minibatches=2", "agent.ppo.update_epochs=1", "train.eval_episodes=0", "train.checkpoint_every_steps=128",
        "env.max_steps=200", "train.torch_threads=1", "train.num_threads=1"]
 TOTAL_STEPS = 25600
 

@@ -27,7 +27,7 @@ inline Track stadium_track(float straight_m, float radius_m, float width_m, bool
     const float a = 1.5707963f + 3.14159265f * i / n_arc;
     pts.push_back({radius_m * std::cos(a), radius_m * std::sin(a)});
   }
-  TrackParams p;
+  TrackConfig p;
   p.walls = walls;
   return make_track(pts, std::vector<float>(pts.size(), width_m), p);
 }

@@ -11,8 +11,8 @@ using dl::sim::test::stadium_track;
 namespace {
 
 // An open field: grip does not depend on the surface, the playfield is huge.
-WorldConfig open_field_config() {
-  WorldConfig cfg;
+WorldOptions open_field_config() {
+  WorldOptions cfg;
   cfg.grip.grass = cfg.grip.road;
   cfg.grip.kerb = cfg.grip.road;
   cfg.grip.grass_drag = 0;
@@ -33,7 +33,7 @@ TEST_CASE("discrete actions map to CarRacing's steer left, steer right, gas and 
   CHECK(discrete_action(2).steer == 1);
   CHECK(discrete_action(3).gas == 1);
   CHECK(discrete_action(4).brake > 0);
-  CHECK(discrete_action(4).brake < CarParams{}.brake_lock_threshold);
+  CHECK(discrete_action(4).brake < CarConfig{}.brake_lock_threshold);
 }
 
 TEST_CASE("full gas on a straight reaches a top speed where speed stops increasing") {
@@ -76,12 +76,12 @@ TEST_CASE("constant steering drives a circle whose radius shrinks as steering gr
   }
   CHECK(radii[0] > radii[1]);
   CHECK(radii[1] > radii[2]);
-  const float wheelbase = 0.6f * CarParams{}.length_m;
-  CHECK(radii[0] == Approx(wheelbase / std::tan(0.1f * CarParams{}.max_steer_rad)).epsilon(0.3));
+  const float wheelbase = 0.6f * CarConfig{}.length_m;
+  CHECK(radii[0] == Approx(wheelbase / std::tan(0.1f * CarConfig{}.max_steer_rad)).epsilon(0.3));
 }
 
 TEST_CASE("grass slows the car: lower speed after the same time at full gas") {
-  WorldConfig cfg;
+  WorldOptions cfg;
   cfg.playfield_margin_m = 2000;
   World road(cfg), grass(cfg);
   road.reset(1, stadium_track(5000, 200, 30));
@@ -94,7 +94,7 @@ TEST_CASE("grass slows the car: lower speed after the same time at full gas") {
 }
 
 TEST_CASE("a stationary car with no input stays still without jitter") {
-  World w(WorldConfig{});
+  World w(WorldOptions{});
   w.reset(1, 1);
   const Vec2 p0 = w.car().position_m;
   for (int i = 0; i < 500; ++i) w.step({});
@@ -119,7 +119,7 @@ TEST_CASE("slow driving with full steering settles into a steady turn without os
 }
 
 TEST_CASE("100000 random-action steps never produce NaN or runaway speed") {
-  WorldConfig cfg;
+  WorldOptions cfg;
   cfg.traffic.cars = 2;
   cfg.traffic.obstacles = 2;
   World w(cfg);

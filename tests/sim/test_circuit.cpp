@@ -29,7 +29,7 @@ double median(std::vector<double> v) {
 
 TEST_CASE("every preset generates clockwise and counter-clockwise tracks in about equal numbers") {
   for (TrackPreset preset : {TrackPreset::easy, TrackPreset::medium, TrackPreset::hard, TrackPreset::circuit}) {
-    const TrackParams params = track_preset(preset);
+    const TrackConfig params = track_preset(preset);
     const int seeds = preset == TrackPreset::circuit ? 200 : 400;
     int clockwise = 0;
     for (int seed = 0; seed < seeds; ++seed) {
@@ -47,7 +47,7 @@ TEST_CASE("every preset generates clockwise and counter-clockwise tracks in abou
 }
 
 TEST_CASE("clockwise_fraction 0 keeps every track counter-clockwise, 1 makes every one clockwise") {
-  TrackParams params = track_preset(TrackPreset::medium);
+  TrackConfig params = track_preset(TrackPreset::medium);
   for (float fraction : {0.f, 1.f}) {
     params.clockwise_fraction = fraction;
     for (int seed = 0; seed < 50; ++seed) CHECK(track_stats(generate_track(seed, params)).clockwise == (fraction == 1.f));
@@ -55,7 +55,7 @@ TEST_CASE("clockwise_fraction 0 keeps every track counter-clockwise, 1 makes eve
 }
 
 TEST_CASE("a reversed track is the same loop driven the other way from the same start point") {
-  const TrackParams params = track_preset(TrackPreset::circuit);
+  const TrackConfig params = track_preset(TrackPreset::circuit);
   const Track t = generate_track(11, params);
   const Track r = reversed(t, params);
   const int n = t.num_tiles();
@@ -74,7 +74,7 @@ TEST_CASE("a reversed track is the same loop driven the other way from the same 
 }
 
 TEST_CASE("1000 circuit seeds: real-circuit lengths, straights, hairpins, corner density and widths") {
-  const TrackParams params = track_preset(TrackPreset::circuit);
+  const TrackConfig params = track_preset(TrackPreset::circuit);
   std::vector<double> lengths, straights, corners_per_km;
   int with_hairpin = 0, long_straight = 0, width_varies = 0;
   float min_radius = 1e9f, min_width = 1e9f, max_width = 0;

@@ -115,7 +115,7 @@ TEST_CASE("write_ppm writes a binary PPM through a temporary file") {
 // printed hash here.
 TEST_CASE("golden image of a fixed scene, with road under and around the car") {
   constexpr uint64_t kGoldenImageHash = 0xd9509f6f2229b2a9ULL;  // track 7 runs clockwise since tracks run both ways
-  sim::WorldConfig cfg;
+  sim::WorldOptions cfg;
   cfg.traffic.cars = 2;
   cfg.traffic.obstacles = 2;
   sim::World w(cfg);

@@ -47,7 +47,7 @@ bool looks_valid(const Track& t) {
 }  // namespace
 
 TEST_CASE("10000 seeds of the default generator all give valid tracks") {
-  const TrackParams params;
+  const TrackConfig params;
   int bad = 0;
   for (uint64_t seed = 0; seed < 10000; ++seed) {
     const Track t = generate_track(seed, params);
@@ -60,7 +60,7 @@ TEST_CASE("10000 seeds of the default generator all give valid tracks") {
 
 TEST_CASE("easy and hard presets give valid tracks of different difficulty") {
   for (TrackPreset preset : {TrackPreset::easy, TrackPreset::hard}) {
-    const TrackParams params = track_preset(preset);
+    const TrackConfig params = track_preset(preset);
     for (uint64_t seed = 0; seed < 1000; ++seed) {
       const Track t = generate_track(seed, params);
       REQUIRE_NOTHROW(t.validate(params.min_curve_radius_m));
@@ -76,14 +76,14 @@ TEST_CASE("easy and hard presets give valid tracks of different difficulty") {
 }
 
 TEST_CASE("the same seed gives the same track, another seed a different one") {
-  const Track a = generate_track(42, TrackParams{}), b = generate_track(42, TrackParams{}), c = generate_track(43, TrackParams{});
+  const Track a = generate_track(42, TrackConfig{}), b = generate_track(42, TrackConfig{}), c = generate_track(43, TrackConfig{});
   REQUIRE(a.num_tiles() == b.num_tiles());
   CHECK(std::memcmp(a.center.data(), b.center.data(), a.center.size() * sizeof(Vec2)) == 0);
   CHECK((a.num_tiles() != c.num_tiles() || a.center[0].x != c.center[0].x));
 }
 
 TEST_CASE("derived fields: arc length grows, bends of the loop add up to one turn, kerbs on sharp bends") {
-  const TrackParams params;
+  const TrackConfig params;
   const Track t = generate_track(7, params);
   double turn = 0;
   for (int i = 0; i < t.num_tiles(); ++i) {
@@ -93,7 +93,7 @@ TEST_CASE("derived fields: arc length grows, bends of the loop add up to one tur
     if (std::fabs(t.curvature[i]) > params.kerb_curvature) CHECK(t.kerb[i]);
   }
   CHECK(std::fabs(turn) == Approx(2 * 3.14159265).epsilon(0.05));  // one turn, either way round
-  TrackParams ccw = params;
+  TrackConfig ccw = params;
   ccw.clockwise_fraction = 0;
   const Track c = generate_track(7, ccw);
   double ccw_turn = 0;
@@ -103,7 +103,7 @@ TEST_CASE("derived fields: arc length grows, bends of the loop add up to one tur
 }
 
 TEST_CASE("a saved track reloads with the same geometry") {
-  const Track t = generate_track(5, TrackParams{});
+  const Track t = generate_track(5, TrackConfig{});
   const std::string path = temp_path("saved.track");
   save_track(t, path);
   const Track u = load_track(path);
@@ -136,14 +136,14 @@ TEST_CASE("validation rejects a self-crossing loop") {
     const float a = 6.2831853f * i / 80;
     pts.push_back({100 * std::sin(a), 50 * std::sin(2 * a)});
   }
-  const Track t = make_track(pts, std::vector<float>(pts.size(), 8), TrackParams{});
+  const Track t = make_track(pts, std::vector<float>(pts.size(), 8), TrackConfig{});
   CHECK_THROWS_WITH(t.validate(1), Catch::Contains("crosses itself"));
 }
 
 TEST_CASE("validation rejects a bend tighter than the minimum radius") {
   std::vector<Vec2> pts;
   for (int i = 0; i < 12; ++i) pts.push_back({10 * std::cos(6.2831853f * i / 12), 10 * std::sin(6.2831853f * i / 12)});
-  const Track t = make_track(pts, std::vector<float>(pts.size(), 4), TrackParams{});
+  const Track t = make_track(pts, std::vector<float>(pts.size(), 4), TrackConfig{});
   CHECK_NOTHROW(t.validate(9));
   CHECK_THROWS_WITH(t.validate(12), Catch::Contains("tighter"));
 }
@@ -151,7 +151,7 @@ TEST_CASE("validation rejects a bend tighter than the minimum radius") {
 TEST_CASE("surfaces across a bend: road in the middle, kerb on the outside edge only, grass beyond") {
   std::vector<Vec2> pts;
   for (int i = 0; i < 40; ++i) pts.push_back({30 * std::cos(6.2831853f * i / 40), 30 * std::sin(6.2831853f * i / 40)});
-  const Track t = make_track(pts, std::vector<float>(pts.size(), 10), TrackParams{});  // a left-turning circle
+  const Track t = make_track(pts, std::vector<float>(pts.size(), 10), TrackConfig{});  // a left-turning circle
   REQUIRE(t.kerb[5]);
   TrackQuery q;
   q.build(&t);

@@ -145,7 +145,7 @@ float distance_to_polyline(Vec2 p, const std::vector<Vec2>& poly) {
 }  // namespace
 
 TEST_CASE("version 1 track files load as before, bit for bit") {
-  const Track t = generate_track(5, TrackParams{});
+  const Track t = generate_track(5, TrackConfig{});
   std::string text = "drivelab-track 1\n# x y width\n";
   char buf[96];
   for (int i = 0; i < t.num_tiles(); ++i) {
@@ -201,7 +201,7 @@ TEST_CASE("track files beyond the physical bounds are clean errors naming file a
   CHECK_THAT(load_error("drivelab-track 2\n" + std::string(5000, '1') + "\n"), Catch::Contains("bad.track:2:") && Catch::Contains("longer"));
 
   // A valid track scaled by 1e10: its first point is out of bounds.
-  const Track t = generate_track(3, TrackParams{});
+  const Track t = generate_track(3, TrackConfig{});
   std::string text = "drivelab-track 1\n";
   for (int i = 0; i < t.num_tiles(); ++i)
     text += std::to_string(t.center[i].x * 1e10) + " " + std::to_string(t.center[i].y * 1e10) + " 13\n";
@@ -223,11 +223,11 @@ TEST_CASE("validation bounds the point count and stays fast on huge tracks") {
     return pts;
   };
   const std::vector<Vec2> too_many = loop(kMaxTrackPoints + 1, 40000);
-  const Track big = make_track(too_many, std::vector<float>(too_many.size(), 10), TrackParams{});
+  const Track big = make_track(too_many, std::vector<float>(too_many.size(), 10), TrackConfig{});
   CHECK_THROWS_WITH(big.validate(1e-3f), Catch::Contains("at most 200000"));
 
   const std::vector<Vec2> most = loop(kMaxTrackPoints, 40000);  // 1.26 m spacing around a 40 km circle
-  const Track t = make_track(most, std::vector<float>(most.size(), 10), TrackParams{});
+  const Track t = make_track(most, std::vector<float>(most.size(), 10), TrackConfig{});
   const auto start = std::chrono::steady_clock::now();
   CHECK_NOTHROW(t.validate(1e-3f));
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -235,7 +235,7 @@ TEST_CASE("validation bounds the point count and stays fast on huge tracks") {
 }
 
 TEST_CASE("a track file is not written over a folder") {
-  CHECK_THAT(error_of([] { save_track(generate_track(1, TrackParams{}), DRIVELAB_BINARY_DIR); }), Catch::Contains("not a regular file"));
+  CHECK_THAT(error_of([] { save_track(generate_track(1, TrackConfig{}), DRIVELAB_BINARY_DIR); }), Catch::Contains("not a regular file"));
 }
 
 TEST_CASE("import round trip: a smooth layout comes back as the same road, and its file reloads exactly") {
@@ -263,7 +263,7 @@ TEST_CASE("import round trip: a smooth layout comes back as the same road, and i
 
 TEST_CASE("import: a hairpin tighter than the half width is narrowed there, and only there") {
   const std::vector<Vec2> line = hairpin_layout(5);  // 14 m road: half width 7 m > 5 m radius
-  REQUIRE_THROWS_WITH(make_track(line, std::vector<float>(line.size(), 14), TrackParams{}).validate(1e-3f), Catch::Contains("folds"));
+  REQUIRE_THROWS_WITH(make_track(line, std::vector<float>(line.size(), 14), TrackConfig{}).validate(1e-3f), Catch::Contains("folds"));
   const ImportResult r = import_layout(road(line, 14), ImportOptions{}, "hairpin");
   const Track& t = r.track;
   REQUIRE_FALSE(r.repairs.empty());
@@ -301,7 +301,7 @@ TEST_CASE("import: road parts close to overlapping are narrowed, and too close i
   Stadium shape;
   shape.waist_gap_m = 11;  // 12 m roads 11 m apart at the waist: they overlap
   const std::vector<Vec2> line = sample_curve(shape, 5);
-  REQUIRE_THROWS_WITH(make_track(line, std::vector<float>(line.size(), 12), TrackParams{}).validate(1e-3f), Catch::Contains("overlaps"));
+  REQUIRE_THROWS_WITH(make_track(line, std::vector<float>(line.size(), 12), TrackConfig{}).validate(1e-3f), Catch::Contains("overlaps"));
   const ImportResult r = import_layout(road(line, 12), ImportOptions{}, "waist");
   CHECK_NOTHROW(r.track.validate(1e-3f));
   REQUIRE_FALSE(r.repairs.empty());

@@ -28,7 +28,7 @@ bool drive_at_side(World& w, float side, int steps, float* max_offset_m) {
 }  // namespace
 
 TEST_CASE("the car starts on tile 0 facing along the track") {
-  World w(WorldConfig{});
+  World w(WorldOptions{});
   w.reset(3, 11);
   const TrackFeatures f = w.track_features();
   CHECK(f.nearest_point <= 1);
@@ -42,7 +42,7 @@ TEST_CASE("the car starts on tile 0 facing along the track") {
 TEST_CASE("walls block the car and lidar rays see them") {
   const Track track = stadium_track(600, 80, 12, /*walls=*/true);
   const float side = GENERATE(-1.f, 1.f);
-  World w(WorldConfig{});
+  World w(WorldOptions{});
   w.reset(1, track);
   float max_offset = 0;
   CHECK(drive_at_side(w, side, 200, &max_offset));
@@ -56,7 +56,7 @@ TEST_CASE("walls block the car and lidar rays see them") {
 }
 
 TEST_CASE("without walls the same drive leaves the road with no collision") {
-  World w(WorldConfig{});
+  World w(WorldOptions{});
   w.reset(1, stadium_track(600, 80, 12, /*walls=*/false));
   float max_offset = 0;
   CHECK_FALSE(drive_at_side(w, -1, 200, &max_offset));
@@ -65,7 +65,7 @@ TEST_CASE("without walls the same drive leaves the road with no collision") {
 }
 
 TEST_CASE("lidar reads less than 1 towards the road edges and 1 where nothing is in range") {
-  WorldConfig cfg;
+  WorldOptions cfg;
   cfg.lidar.rays = 3;
   cfg.lidar.fov_rad = 3.14159265f;  // right, ahead, left
   World w(cfg);
@@ -78,7 +78,7 @@ TEST_CASE("lidar reads less than 1 towards the road edges and 1 where nothing is
 }
 
 TEST_CASE("leaving the playfield is reported") {
-  WorldConfig cfg;
+  WorldOptions cfg;
   cfg.playfield_margin_m = 5;
   World w(cfg);
   w.reset(1, stadium_track(600, 80, 12));
@@ -88,7 +88,7 @@ TEST_CASE("leaving the playfield is reported") {
 }
 
 TEST_CASE("traffic moves along the track and stays on the road") {
-  WorldConfig cfg;
+  WorldOptions cfg;
   cfg.traffic.cars = 3;
   World w(cfg);
   w.reset(2, 5);
@@ -109,7 +109,7 @@ TEST_CASE("traffic moves along the track and stays on the road") {
 }
 
 TEST_CASE("running into a slow traffic car reports a car collision with an impulse") {
-  WorldConfig cfg;
+  WorldOptions cfg;
   cfg.traffic.cars = 1;
   cfg.traffic.lateral_offset_m = 0;
   cfg.traffic.desired_speed_mps = 4;
@@ -124,7 +124,7 @@ TEST_CASE("running into a slow traffic car reports a car collision with an impul
 }
 
 TEST_CASE("driving into an obstacle reports an obstacle collision, and lidar saw it") {
-  WorldConfig cfg;
+  WorldOptions cfg;
   cfg.traffic.obstacles = 1;
   cfg.lidar.rays = 3;  // right, ahead, left
   World w(cfg);
@@ -141,7 +141,7 @@ TEST_CASE("driving into an obstacle reports an obstacle collision, and lidar saw
 }
 
 TEST_CASE("a full lap visits every tile once and completes the lap only at the start line") {
-  World w(WorldConfig{});
+  World w(WorldOptions{});
   w.reset(1, generate_track(3, track_preset(TrackPreset::easy)));
   const int n = w.track().num_tiles();
   int new_tiles = 0, laps = 0, new_tiles_at_second_lap = 0;
@@ -167,7 +167,7 @@ TEST_CASE("a full lap visits every tile once and completes the lap only at the s
 }
 
 TEST_CASE("turning back over the start line after a few tiles does not complete a lap") {
-  World w(WorldConfig{});
+  World w(WorldOptions{});
   w.reset(1, generate_track(3, track_preset(TrackPreset::easy)));
   bool lap = false;
   // Drive forward a few tiles, then brake, turn around slowly and drive back over tile 0.
@@ -181,7 +181,7 @@ TEST_CASE("turning back over the start line after a few tiles does not complete 
 }
 
 TEST_CASE("reset with the same seed gives the same trajectory, bit for bit") {
-  WorldConfig cfg;
+  WorldOptions cfg;
   cfg.traffic.cars = 2;
   cfg.traffic.obstacles = 2;
   World a(cfg), b(cfg);
@@ -207,7 +207,7 @@ TEST_CASE("reset with the same seed gives the same trajectory, bit for bit") {
 // paste the printed hash here (and say so in the commit message).
 TEST_CASE("golden trajectory hash for a fixed seed and action sequence") {
   constexpr uint64_t kGoldenTrajectoryHash = 0xd54dccf41f619c02ULL;  // track 456 runs clockwise since tracks run both ways
-  WorldConfig cfg;
+  WorldOptions cfg;
   cfg.traffic.cars = 2;
   cfg.traffic.obstacles = 1;
   World w(cfg);
@@ -227,7 +227,7 @@ TEST_CASE("golden trajectory hash for a fixed seed and action sequence") {
 }
 
 TEST_CASE("config changes apply at the next reset, also for a track seed used before") {
-  World w(WorldConfig{});
+  World w(WorldOptions{});
   w.reset(1, 5);
   const int tiles = w.track().num_tiles();
   w.mutable_config().track.width_m = 20;
@@ -243,7 +243,7 @@ TEST_CASE("config changes apply at the next reset, also for a track seed used be
 }
 
 TEST_CASE("a new world can be queried before its first reset") {
-  World w(WorldConfig{});
+  World w(WorldOptions{});
   std::vector<float> rays(w.config().lidar.rays);
   w.lidar(rays.data());
   CHECK(w.track().num_tiles() > 8);

@@ -26,7 +26,7 @@ sim::Track circle_track(float radius_m, float spacing_m, float width_m) {
   const int n = static_cast<int>(2 * 3.14159265f * radius_m / spacing_m);
   std::vector<Vec2> pts(n);
   for (int i = 0; i < n; ++i) pts[i] = {radius_m * std::cos(6.2831853f * i / n), radius_m * std::sin(6.2831853f * i / n)};
-  return sim::make_track(pts, std::vector<float>(n, width_m), sim::TrackParams{});
+  return sim::make_track(pts, std::vector<float>(n, width_m), sim::TrackConfig{});
 }
 
 }  // namespace
@@ -35,7 +35,7 @@ TEST_CASE("the draw list of a 30 km wide track holds the track, not its empty ar
   // The playfield is 30 km square: one 20 m grass square per cell would be 1.1 million polygons.
   const sim::Track track = circle_track(15000, 6, 12);
   REQUIRE_NOTHROW(track.validate(1e-3f));
-  sim::World w(sim::WorldConfig{});
+  sim::World w(sim::WorldOptions{});
   w.reset(1, track);
   sim::DrawList d;
   w.draw(d);

@@ -1,10 +1,11 @@
 // drivelab/app: YAML -> config structs, through the visit_fields descriptions.
-#include "app/config.h"
+#include "app/run_config.h"
 
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -52,6 +53,7 @@ std::string to_text(const T& value) {
 struct Origin {
   std::string file;                          // the file (or "<embedded default>")
   std::map<std::string, std::string> overrides;  // path -> "path=value" given on the command line
+  std::string algo = "ppo";                  // the algorithm the tree configures (for renamed keys)
 
   std::string where(const std::string& path, const YAML::Node& node) const {
     auto it = overrides.find(path);
@@ -129,6 +131,10 @@ class Reader {
     for (const auto& kv : map_) {
       const std::string key = kv.first.as<std::string>();
       if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
+      const std::string moved = agents::moved_config_key(join_path(prefix_, key), origin_.algo);
+      if (!moved.empty())
+        origin_.fail(join_path(prefix_, key), kv.first,
+                     "this key is now '" + moved + "' (the agent section is split by algorithm; docs/config.md)");
       std::string msg = "unknown key";
       const std::string near = nearest_key(key, known_);
       if (!near.empty()) msg += " (did you mean '" + join_path(prefix_, near) + "'?)";
@@ -164,7 +170,7 @@ class Reader {
     }
   }
 
-  // Every list field is a list of layer widths (agents/config.h bounds them).
+  // Every list field is a list of layer widths (agents/agent_config.h bounds them).
   void check_widths(const std::string& path, const YAML::Node& node, const std::vector<int>& widths) const {
     if (widths.size() > static_cast<size_t>(agents::kMaxHiddenLayers))
       origin_.fail(path, node, std::to_string(widths.size()) + " layers: at most " +
@@ -210,6 +216,35 @@ class Writer {
  private:
   YAML::Emitter& out_;
 };
+
+// A section as its algorithm reads it: the agent keys of Algorithm::agent_keys (and algo), the train
+// section without the env-step budget for algorithms that count something else. So a resolved config
+// feeds back into `drivelab train`, where a key the algorithm does not read is an error.
+class FilteredWriter {
+ public:
+  FilteredWriter(YAML::Emitter& out, std::function<bool(const std::string&)> shown)
+      : writer_(out), shown_(std::move(shown)) {}
+  template <class T, class... Rest>
+  void field(const char* name, T& value, const char* doc, Rest... bounds) {
+    if (shown_(name)) writer_.field(name, value, doc, bounds...);
+  }
+  template <class T>
+  void choice(const char* name, T& value, const std::vector<std::pair<std::string, T>>& options, const char* doc) {
+    if (shown_(name)) writer_.choice(name, value, options, doc);
+  }
+  template <class S>
+  void section(const char* name, S& sub, const char* doc) {
+    if (shown_(name)) writer_.section(name, sub, doc);
+  }
+
+ private:
+  Writer writer_;
+  std::function<bool(const std::string&)> shown_;
+};
+
+bool is_env_step_key(const std::string& key) {
+  return key == "total_steps" || key == "eval_every_steps" || key == "checkpoint_every_steps";
+}
 
 template <class V>
 void visit_fields(RunConfig& c, V& v) {
@@ -297,28 +332,6 @@ void apply_override(YAML::Node& root, const std::string& raw_text, Origin& origi
 
 }  // namespace
 
-std::string nearest_key(const std::string& word, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_distance = std::string::npos;
-  for (const auto& cand : candidates) {
-    // Levenshtein distance, two rows.
-    std::vector<size_t> prev(cand.size() + 1), cur(cand.size() + 1);
-    for (size_t j = 0; j <= cand.size(); ++j) prev[j] = j;
-    for (size_t i = 1; i <= word.size(); ++i) {
-      cur[0] = i;
-      for (size_t j = 1; j <= cand.size(); ++j)
-        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (word[i - 1] == cand[j - 1] ? 0 : 1)});
-      std::swap(prev, cur);
-    }
-    if (prev[cand.size()] < best_distance) {
-      best_distance = prev[cand.size()];
-      best = cand;
-    }
-  }
-  const size_t limit = std::max<size_t>(2, word.size() / 3);
-  return best_distance <= limit ? best : "";
-}
-
 const std::string& embedded_default_config() {
   static const std::string text = kEmbeddedDefaultConfig;
   return text;
@@ -349,7 +362,9 @@ YAML::Node load_document(const std::string& yaml_text, const std::string& origin
 // Reads one config tree over `config`: only the keys the tree has change it. A different env id starts
 // the env section from that env's registry defaults, and a different algorithm the agent section from the
 // struct defaults, since the values a tree was layered over were chosen for another env or algorithm.
-void read_tree(RunConfig& config, const YAML::Node& root, const Origin& origin) {
+// `embedded`: the tree is the embedded default config (with the command line's overrides when no file is
+// given).
+void read_tree(RunConfig& config, const YAML::Node& root, Origin& origin, bool embedded) {
   if (const YAML::Node env = root["env"]; env && env.IsMap()) {
     Reader head(env, "env", origin);
     std::string id = config.env.id;
@@ -360,13 +375,52 @@ void read_tree(RunConfig& config, const YAML::Node& root, const Origin& origin) 
       envs::apply_preset(config.env);  // the preset sets the track; the env section's other keys follow
     }
   }
-  if (const YAML::Node agent = root["agent"]; agent && agent.IsMap()) {
-    const YAML::Node algo = agent["algo"];
-    if (algo && algo.IsScalar() && algo.Scalar() != config.agent.algo) config.agent = agents::AgentConfig{};
+  const YAML::Node agent = root["agent"];
+  if (agent && agent.IsMap()) {
+    Reader head(agent, "agent", origin);
+    std::string algo = config.agent.algo;
+    head.choice("algo", algo, agents::algorithm_choices(), "");
+    if (algo != config.agent.algo) config.agent = agents::AgentConfig{};
+    config.agent.algo = algo;
   }
+  origin.algo = config.agent.algo;
   Reader reader(root, "", origin);
   visit_fields(config, reader);
   reader.check_unknown();
+  // Every agent key the tree sets must be one its algorithm reads: another algorithm's section, or a shared
+  // key this one ignores (track_gan has its own learning rate), would be silently unused.
+  if (agent && agent.IsMap()) {
+    const std::vector<std::string> reads = agents::algorithm_agent_keys(config.agent.algo);
+    for (const auto& kv : agent) {
+      const std::string key = kv.first.Scalar();
+      if (key == "algo" || std::find(reads.begin(), reads.end(), key) != reads.end()) continue;
+      std::string path = "agent." + key;  // or the command-line override that set it (or a key inside it)
+      bool overridden = false;
+      for (const auto& [p, text] : origin.overrides)
+        if (p == path || p.rfind(path + ".", 0) == 0) {
+          path = p;
+          overridden = true;
+          break;
+        }
+      // `drivelab train agent.algo=a2c` without a file: the embedded default's PPO keys are not the user's.
+      if (embedded && !overridden) continue;
+      std::string list;
+      for (const auto& k : reads) list += (list.empty() ? "agent." : ", agent.") + k;
+      origin.fail(path, kv.first,
+                  "agent.algo " + config.agent.algo + " does not read this key (it reads " + list + ")");
+    }
+  }
+  // The env-step budget and intervals, for the algorithms that count something else.
+  const YAML::Node train = root["train"];
+  if (train && train.IsMap() && !agents::algorithm_counts_env_steps(config.agent.algo))
+    for (const auto& kv : train) {
+      const std::string key = kv.first.Scalar();
+      const std::string path = "train." + key;
+      if (!is_env_step_key(key) || (embedded && origin.overrides.count(path) == 0)) continue;
+      origin.fail(path, kv.first,
+                  "agent.algo " + config.agent.algo +
+                      " does not count env steps; its budget and intervals are in its own section (docs/config.md)");
+    }
 }
 
 // cuda:N with N small enough to be a device index (so no text of digits overflows an int later).
@@ -385,10 +439,10 @@ RunConfig parse_run_config(const std::string& yaml_text, const std::string& orig
   RunConfig config;
   config.env = envs::default_env_config(config.env.id);
   if (yaml_text != embedded_default_config()) {
-    const Origin embedded{"<embedded default config>", {}};
-    read_tree(config, load_document(embedded_default_config(), embedded.file), embedded);
+    Origin embedded{"<embedded default config>", {}};
+    read_tree(config, load_document(embedded_default_config(), embedded.file), embedded, true);
   }
-  read_tree(config, root, origin);
+  read_tree(config, root, origin, yaml_text == embedded_default_config());
 
   const std::string& device = config.train.device;
   const bool cuda_n = device.rfind("cuda:", 0) == 0 && device.size() > 5 &&
@@ -420,7 +474,20 @@ std::string to_yaml(RunConfig& config) {
   out.SetFloatPrecision(7);
   out << YAML::BeginMap;
   Writer writer(out);
-  visit_fields(config, writer);
+  writer.section("env", config.env, "");
+  const std::vector<std::string> keys = agents::algorithm_agent_keys(config.agent.algo);
+  out << YAML::Key << "agent" << YAML::Value << YAML::BeginMap;
+  FilteredWriter agent(out, [&](const std::string& key) {
+    return key == "algo" || std::find(keys.begin(), keys.end(), key) != keys.end();
+  });
+  visit_fields(config.agent, agent);
+  out << YAML::EndMap;
+  const bool env_steps = agents::algorithm_counts_env_steps(config.agent.algo);
+  out << YAML::Key << "train" << YAML::Value << YAML::BeginMap;
+  FilteredWriter train(out, [&](const std::string& key) { return env_steps || !is_env_step_key(key); });
+  visit_fields(config.train, train);
+  out << YAML::EndMap;
+  writer.section("run", config.run, "");
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

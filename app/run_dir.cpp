@@ -1,8 +1,5 @@
-#include "app/files.h"
+#include "app/run_dir.h"
 
-#include "io/files.h"
-
-#include <sys/stat.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,14 +17,6 @@
 namespace fs = std::filesystem;
 
 namespace dl::app {
-
-void write_file_atomic(const std::string& path, const std::string& content) {
-  io::write_file_atomic(path, content);
-}
-
-std::string read_file(const std::string& path) {
-  return io::read_file_limited(path, io::kMaxConfigBytes, "file");
-}
 
 std::string make_run_dir(const std::string& parent, const std::string& env_id, const std::string& algo,
                          unsigned long long seed, const std::string& name, const std::string& explicit_dir) {

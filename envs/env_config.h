@@ -23,7 +23,7 @@
 namespace dl::sim {
 
 template <class V>
-void visit_fields(TrackParams& p, V& v) {
+void visit_fields(TrackConfig& p, V& v) {
   v.choice("layout", p.layout, {{"loop", TrackLayout::loop}, {"circuit", TrackLayout::circuit}},
            "loop: CarRacing-style spline loop; circuit: real-circuit scale (straights, hairpins, chicanes)");
   v.field("checkpoints", p.checkpoints, "control points around the loop", 4, 64);
@@ -42,7 +42,7 @@ void visit_fields(TrackParams& p, V& v) {
   v.field("width_variation_m", p.width_variation_m, "circuit: width varies in width_m +- this (m)", 0.f, 20.f);
 }
 template <class V>
-void visit_fields(CarParams& p, V& v) {
+void visit_fields(CarConfig& p, V& v) {
   v.field("mass_kg", p.mass_kg, "car mass (kg)", 100.f, 10000.f);
   v.field("length_m", p.length_m, "body length (m)", 1.f, 10.f);
   v.field("width_m", p.width_m, "body width (m)", 0.5f, 5.f);
@@ -64,13 +64,13 @@ void visit_fields(SurfaceGrip& p, V& v) {
   v.field("grass_drag", p.grass_drag, "extra rolling resistance on grass", 0.f, 2.f);
 }
 template <class V>
-void visit_fields(LidarParams& p, V& v) {
+void visit_fields(LidarConfig& p, V& v) {
   v.field("rays", p.rays, "number of rays", 1, 1024);
   v.field("fov_rad", p.fov_rad, "field of view (rad), centred on the heading", 0.01f, 6.2832f);
   v.field("range_m", p.range_m, "ray length (m)", 1.f, 1000.f);
 }
 template <class V>
-void visit_fields(LookaheadParams& p, V& v) {
+void visit_fields(LookaheadConfig& p, V& v) {
   v.field("points", p.points, "look-ahead values (windows in time mode)", 0, 64);
   v.field("spacing_m", p.spacing_m, "fixed mode: distance between curvature samples (m)", 0.5f, 500.f);
   v.field("horizon_s", p.horizon_s, "0 = fixed mode; > 0: horizon = speed * horizon_s (time mode)", 0.f, 30.f);
@@ -78,7 +78,7 @@ void visit_fields(LookaheadParams& p, V& v) {
   v.field("widths", p.widths, "time mode: also the narrowest road width of each window");
 }
 template <class V>
-void visit_fields(TrafficParams& p, V& v) {
+void visit_fields(TrafficConfig& p, V& v) {
   v.field("cars", p.cars, "other cars", 0, 64);
   v.field("desired_speed_mps", p.desired_speed_mps, "their IDM desired speed (m/s)", 0.f, 100.f);
   v.field("lateral_offset_m", p.lateral_offset_m, "their lane offset from the centre (m)", 0.f, 20.f);
@@ -139,12 +139,12 @@ struct PixelConfig {
 struct EnvConfig {
   std::string id = "track";          // track | carracing | traffic | track-pomdp | track-blackout | track-cue
   std::string preset = "medium";     // easy | medium | hard | circuit: track generator parameters
-  sim::TrackParams track;            // filled from the preset, then overridden by the config
-  sim::CarParams car;
+  sim::TrackConfig track;            // filled from the preset, then overridden by the config
+  sim::CarConfig car;
   sim::SurfaceGrip grip;
-  sim::LidarParams lidar;
-  sim::LookaheadParams lookahead;    // what the observation shows of the road ahead
-  sim::TrafficParams traffic;
+  sim::LidarConfig lidar;
+  sim::LookaheadConfig lookahead;    // what the observation shows of the road ahead
+  sim::TrafficConfig traffic;
   RewardConfig reward;
   RandomizeConfig randomize;
   PixelConfig pixels;

@@ -9,9 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "agents/config.h"
-#include "envs/config.h"
+#include "agents/agent_config.h"
+#include "envs/env_config.h"
 #include "io/files.h"
+#include "io/names.h"
 
 namespace dl::app {
 
@@ -64,7 +65,7 @@ std::string env_config_yaml(envs::EnvConfig& config);
 // The embedded default config text (configs/ppo_track.yaml at build time).
 const std::string& embedded_default_config();
 
-// The nearest of `candidates` to `word` by edit distance, or "" if none is close.
-std::string nearest_key(const std::string& word, const std::vector<std::string>& candidates);
+// The nearest of `candidates` to `word` by edit distance, or "" if none is close (io/names.h).
+using io::nearest_key;
 
 }  // namespace dl::app

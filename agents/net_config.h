@@ -1,5 +1,5 @@
 // drivelab/agents: the config sections of the transformer-memory policy (net.gtrxl) and of the
-// mixture-of-experts bodies (net.moe), kept out of config.h so each stays a small section of NetConfig.
+// mixture-of-experts bodies (net.moe), kept out of agent_config.h so each stays a small section of NetConfig.
 #pragma once
 #include <cstdint>
 
@@ -13,7 +13,7 @@ struct GTrXLConfig {
   int n_layers = 2;          // gated blocks
   int d_ff = 0;              // feed-forward width (0 = 4 * d_model)
   int memory_length = 32;    // earlier steps each step attends to (the policy's memory)
-  int sequence_length = 16;  // PPO: steps per training sequence; must divide agent.num_steps
+  int sequence_length = 16;  // PPO: steps per training sequence; must divide agent.ppo.num_steps
   float gate_bias = 2.0f;    // GRU-gate bias: larger starts each block nearer the identity
 };
 
@@ -23,7 +23,7 @@ struct GTrXLConfig {
 struct LSTMConfig {
   int hidden_size = 64;      // LSTM state width (and the input embedding's)
   int layers = 1;            // stacked LSTM cells
-  int sequence_length = 16;  // PPO: steps per training sequence (the BPTT length); must divide agent.num_steps
+  int sequence_length = 16;  // PPO: steps per training sequence (the BPTT length); must divide agent.ppo.num_steps
 };
 
 // net.moe: the policy and value MLP bodies as mixtures of experts (agents/moe.h). experts 0 = dense MLPs.
