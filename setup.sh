@@ -151,8 +151,15 @@ python_package() {
 
 case "$mode" in
 run)
-  log "training the default agent: $BUILD_DIR/drivelab train $*"
-  exec "$BUILD_DIR/drivelab" train "$@"
+  # The default agent is the best general driving policy measured (docs/circuits.md): one policy for the
+  # procedural tracks and real-scale circuits, DAgger from the scripted expert. Overrides and options apply
+  # to it; a config file given first (or --resume) replaces it.
+  args=("$@")
+  if [ ${#args[@]} -eq 0 ] || { [[ "${args[0]}" != *.yaml && "${args[0]}" != *.yml ]] && [[ " ${args[*]} " != *" --resume "* ]]; }; then
+    args=(configs/dagger_circuits.yaml "${args[@]}")
+  fi
+  log "training the default agent: $BUILD_DIR/drivelab train ${args[*]}"
+  exec "$BUILD_DIR/drivelab" train "${args[@]}"
   ;;
 test)
   if [ -n "${DRIVELAB_NO_PYTHON:-}" ]; then

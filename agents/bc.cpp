@@ -1,7 +1,8 @@
 // drivelab/agents: behaviour cloning, and PPO started from a behaviour-cloned policy.
 //
 // BC (agent.algo: bc) fits the same ActorCritic PPO trains, so PPO can start from it:
-//   data          a dataset written by `drivelab collect` (data/dataset.h)
+//   data          a dataset written by `drivelab collect` (data/dataset.h), or `expert:N`: N episodes of
+//                 the scripted expert recorded on the run's own train env first (one config, no collect)
 //   val_fraction  episodes held out (by episode, never by step: consecutive steps are near copies)
 //   loss          negative log-likelihood of the recorded actions under the policy's distribution
 //                 (Gaussian or categorical), minibatches of batch_size, Adam at learning_rate
@@ -22,6 +23,8 @@
 #include <filesystem>
 #include <limits>
 #include <stdexcept>
+
+#include <unistd.h>
 
 #include "agents/actor.h"
 #include "agents/checkpoint.h"
@@ -249,6 +252,49 @@ double evaluate_on_test(ActorCritic& policy, const envs::ObsNormalizer* norm, co
   return mean;
 }
 
+// agent.bc.data "expert:N": instead of a file, N episodes of the scripted expert recorded on the run's own
+// train env before training, so one config trains without a `drivelab collect` step. Episode i resets
+// with seed train.seed * 1,000,000 + i, exactly as `drivelab collect --policy expert --episodes N --seed
+// <that>` with the same env would record them. Returns 0 for a file path.
+constexpr const char* kExpertSource = "expert:";
+constexpr uint64_t kExpertSeedStride = 1'000'000;
+
+int expert_source_episodes(const std::string& data) {
+  if (data.rfind(kExpertSource, 0) != 0) return 0;
+  const std::string count = data.substr(std::string(kExpertSource).size());
+  const bool digits = !count.empty() && count.size() <= 8 &&
+                      std::all_of(count.begin(), count.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const int n = digits ? std::stoi(count) : 0;
+  if (n < 2)
+    throw io::InputError("agent.bc.data: '" + data + "': expert:N needs N >= 2 episodes (train and validation)");
+  return n;
+}
+
+std::vector<data::Episode> record_expert(const TrainJob& job, int episodes, data::DatasetSpec* spec) {
+  envs::EnvConfig env = job.env;
+  env.tracks = "train";
+  const auto probe = env_factory_or_default(job.env_factory)(env, 0);
+  if (!envs::find_world(*probe))
+    throw io::InputError("agent.bc.data: expert:N needs a driving env (env '" + env.id + "' exposes no world)");
+  data::ExpertPolicy expert(probe->action_spec(), envs::expert_params());
+  data::CollectOptions o;
+  o.episodes = episodes;
+  o.seed = job.train.seed * kExpertSeedStride;
+  o.notes = "recorded by agent.bc.data: expert:" + std::to_string(episodes);
+  // data::collect writes a file; it lives only until it has been read back.
+  const fs::path path = fs::temp_directory_path() /
+                        ("drivelab_expert_" + std::to_string(::getpid()) + "_" + std::to_string(job.train.seed) + ".dlds");
+  struct Remove {
+    fs::path p;
+    ~Remove() {
+      std::error_code ec;
+      fs::remove(p, ec);
+    }
+  } remove{path};
+  data::collect(env, expert, o, path.string());
+  return data::read_all(path.string(), spec);
+}
+
 // What BC and DAgger start from: the dataset, checked against the env, its split and normalizer.
 struct Demonstrations {
   data::DatasetSpec spec;
@@ -263,7 +309,8 @@ Demonstrations load_demonstrations(const TrainJob& job, const envs::Env& probe) 
     throw io::InputError("agent.bc.data: " + cfg.algo + " needs a dataset (drivelab collect --out FILE)");
   Demonstrations d;
   try {
-    d.episodes = data::read_all(cfg.bc.data, &d.spec);
+    if (const int n = expert_source_episodes(cfg.bc.data)) d.episodes = record_expert(job, n, &d.spec);
+    else d.episodes = data::read_all(cfg.bc.data, &d.spec);
   } catch (const data::DatasetError& e) {
     throw io::InputError(std::string("agent.bc.data: ") + e.what());
   }
@@ -454,7 +501,7 @@ Algorithm imitation_algorithm(std::string name, std::string summary, TrainResult
   if (a.name == "dagger") a.agent_keys.push_back("dagger");
   a.check = [](const TrainJob& job, const envs::Env& probe) {
     check_policy_net(job, probe);
-    check_dataset(job, probe, job.agent.bc.data, "agent.bc.data", 2);
+    if (expert_source_episodes(job.agent.bc.data) == 0) check_dataset(job, probe, job.agent.bc.data, "agent.bc.data", 2);
   };
   a.resume = Resume::restart;
   a.data_parallel = false;

@@ -173,3 +173,29 @@ TEST_CASE("DAgger adds expert-labelled learner episodes each round", "[agents][b
   CHECK(sink.values["losses/bc_val"].size() == 6);
   CHECK(fs::exists(tmp.path / "run" / "checkpoints" / "best.pt"));
 }
+
+TEST_CASE("agent.bc.data expert:N records the expert on the run's own env, as collect would", "[agents][bc]") {
+  TempFolder tmp;
+  // What `drivelab collect --policy expert --episodes 4 --seed 3000000` records on the same env.
+  const envs::EnvConfig env = short_track();
+  data::ExpertPolicy expert(envs::make_env(env)->action_spec(), envs::expert_params());
+  data::CollectOptions o;
+  o.episodes = 4;
+  o.seed = 3 * 1'000'000ull;  // train.seed 3 (bc_job) times the stride agents/bc.cpp documents
+  const std::string path = (tmp.path / "expert.dlds").string();
+  data::collect(env, expert, o, path);
+  RecordingSink from_file, in_process;
+  agents::TrainJob job = bc_job(path, tmp.path / "a", &from_file);
+  job.agent.bc.epochs = 3;
+  agents::train(job);
+  job = bc_job("expert:4", tmp.path / "b", &in_process);
+  job.agent.bc.epochs = 3;
+  agents::train(job);
+  REQUIRE(in_process.values["losses/bc_val"].size() == 3);
+  CHECK(in_process.values["losses/bc_val"] == from_file.values["losses/bc_val"]);
+  CHECK(fs::exists(tmp.path / "b" / "checkpoints" / "best.pt"));
+  for (const char* bad : {"expert:1", "expert:", "expert:x", "expert:-4"}) {
+    job.agent.bc.data = bad;
+    CHECK_THROWS_WITH(agents::train(job), Catch::Contains("expert:N needs N >= 2"));
+  }
+}
