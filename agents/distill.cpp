@@ -122,6 +122,7 @@ float raw_component(float env_action, float low, float high, bool squash) {
 
 struct FitStats {
   double nll = 0, mse = 0, value = 0;
+  double samples = 0;  // minibatch rows trained on (forward and backward)
 };
 
 // `epochs` passes of minibatch NLL (+ value auxiliary) over the buffer.
@@ -157,6 +158,7 @@ FitStats fit_student(ActorCritic& student, torch::optim::Optimizer& optimizer, c
         stats.mse += (student->act(obs, true).action - act).pow(2).mean().item<double>();
       }
       ++batches;
+      stats.samples += static_cast<double>(batch);
     }
   }
   const double b = static_cast<double>(std::max<int64_t>(1, batches));
@@ -351,6 +353,7 @@ TrainResult train_distill(const TrainJob& job) {
       if (want_values) job.metrics->scalar(step, "losses/distill_value", fit.value);
       job.metrics->scalar(step, "time/collect_s", collect_s);
       job.metrics->scalar(step, "time/fit_s", fit_s);
+      job.metrics->scalar(step, "time/fit_samples_per_s", fit.samples / std::max(1e-9, fit_s));
       job.metrics->scalar(step, "time/collect_SPS", round_steps / std::max(1e-9, collect_s));
     }
     if (job.train.eval_episodes > 0) {
