@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "agents/distill_config.h"
 #include "agents/track_gan_config.h"
 #include "agents/world_model_config.h"
 #include "agents/net_config.h"
@@ -23,6 +24,7 @@ struct NetConfig {
   std::string activation = "tanh";     // tanh | relu | gelu
   bool residual = false;               // residual blocks with LayerNorm
   std::string policy = "mlp";          // mlp | cnn (pixels) | gtrxl (transformer memory, ppo) | lstm (ppo)
+  std::string cnn = "nature";          // policy cnn: nature (32-64-64 convs, 512 features) | small (16-32, 256; CPU)
   float log_std_init = 0.0f;           // Gaussian policies: initial log standard deviation
   bool state_dependent_std = false;
   bool tanh_squash = false;            // squash Gaussian samples with tanh (log-det corrected)
@@ -116,6 +118,7 @@ struct AgentConfig {
   DTConfig dt;
   TrackGanConfig gan;              // track_gan: WGAN-GP track generator (agents/track_gan_config.h)
   WorldModelConfig world_model;    // world_model: stages, VAE, MDN-RNN, CMA-ES (agents/world_model.h)
+  DistillConfig distill;           // distill: teacher-student distillation (agents/distill_config.h)
 };
 
 // Where a key of the flat agent section (before per-algorithm sections) or a renamed key now lives, for
@@ -145,6 +148,8 @@ void visit_fields(NetConfig& c, V& v) {
   v.field("residual", c.residual, "residual blocks with LayerNorm");
   v.choice("policy", c.policy, {{"mlp", "mlp"}, {"cnn", "cnn"}, {"gtrxl", "gtrxl"}, {"lstm", "lstm"}},
            "network body");
+  v.choice("cnn", c.cnn, {{"nature", "nature"}, {"small", "small"}},
+           "policy cnn: nature (Nature-CNN) | small (two convolutions, 256 features: the CPU size)");
   v.field("log_std_init", c.log_std_init, "initial log std of Gaussian policies", -5.f, 2.f);
   v.field("state_dependent_std", c.state_dependent_std, "log std output by the network");
   v.field("tanh_squash", c.tanh_squash, "tanh-squashed Gaussian");
@@ -250,6 +255,7 @@ void visit_fields(AgentConfig& c, V& v) {
   v.section("dt", c.dt, "decision_transformer: dataset, context, model size");
   v.section("gan", c.gan, "track_gan: WGAN-GP track generator");
   v.section("world_model", c.world_model, "world_model: VAE + MDN-RNN + CMA-ES controller");
+  v.section("distill", c.distill, "distill: a state teacher taught to a pixel student (DAgger)");
 }
 
 template <class V>

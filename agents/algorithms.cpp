@@ -12,6 +12,7 @@ Algorithm dagger_algorithm();                // agents/bc.cpp
 Algorithm decision_transformer_algorithm();  // agents/decision_transformer.cpp
 Algorithm track_gan_algorithm();             // agents/track_gan.cpp
 Algorithm world_model_algorithm();           // agents/world_model_stages.cpp
+Algorithm distill_algorithm();               // agents/distill.cpp
 
 std::vector<Algorithm> builtin_algorithms() {
   return {
@@ -23,6 +24,7 @@ std::vector<Algorithm> builtin_algorithms() {
       decision_transformer_algorithm(),
       track_gan_algorithm(),
       world_model_algorithm(),
+      distill_algorithm(),
   };
 }
 

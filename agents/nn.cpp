@@ -70,8 +70,8 @@ torch::Tensor MLPImpl::forward(torch::Tensor x) {
   return activate(norms_.back()->forward(x), activation_);
 }
 
-CNNEncoderImpl::CNNEncoderImpl(const std::vector<int64_t>& image_shape, int64_t features)
-    : features_(features), stacked_(image_shape.size() == 4) {
+CNNEncoderImpl::CNNEncoderImpl(const std::vector<int64_t>& image_shape, int64_t features, bool small)
+    : features_(small ? 256 : features), stacked_(image_shape.size() == 4) {
   if (image_shape.size() != 3 && image_shape.size() != 4)
     throw std::invalid_argument("CNN encoder: images must be [H, W, C] or [K, H, W, C]");
   const size_t h = stacked_ ? 1 : 0;
@@ -80,20 +80,24 @@ CNNEncoderImpl::CNNEncoderImpl(const std::vector<int64_t>& image_shape, int64_t 
   if (height < 36 || width < 36)
     throw std::invalid_argument("CNN encoder: images need at least 36x36 pixels for its strides");
   using torch::nn::Conv2dOptions;
-  conv1_ = register_module("conv1", torch::nn::Conv2d(Conv2dOptions(channels, 32, 8).stride(4)));
-  conv2_ = register_module("conv2", torch::nn::Conv2d(Conv2dOptions(32, 64, 4).stride(2)));
-  conv3_ = register_module("conv3", torch::nn::Conv2d(Conv2dOptions(64, 64, 3).stride(1)));
+  const int64_t c1 = small ? 16 : 32, c2 = small ? 32 : 64;
+  conv1_ = register_module("conv1", torch::nn::Conv2d(Conv2dOptions(channels, c1, 8).stride(4)));
+  conv2_ = register_module("conv2", torch::nn::Conv2d(Conv2dOptions(c1, c2, 4).stride(2)));
   orthogonal_init(conv1_, kHiddenGain);
   orthogonal_init(conv2_, kHiddenGain);
-  orthogonal_init(conv3_, kHiddenGain);
+  if (!small) {
+    conv3_ = register_module("conv3", torch::nn::Conv2d(Conv2dOptions(c2, 64, 3).stride(1)));
+    orthogonal_init(conv3_, kHiddenGain);
+  }
   // The flattened size depends on the image size: run one dummy image through the convolutions.
   int64_t flat = 0;
   {
     torch::NoGradGuard no_grad;
-    auto probe = torch::zeros({1, channels, height, width});
-    flat = conv3_->forward(conv2_->forward(conv1_->forward(probe))).numel();
+    auto probe = conv2_->forward(conv1_->forward(torch::zeros({1, channels, height, width})));
+    if (conv3_) probe = conv3_->forward(probe);
+    flat = probe.numel();
   }
-  fc_ = register_module("fc", torch::nn::Linear(flat, features));
+  fc_ = register_module("fc", torch::nn::Linear(flat, features_));
   orthogonal_init(fc_, kHiddenGain);
 }
 
@@ -104,7 +108,7 @@ torch::Tensor CNNEncoderImpl::forward(torch::Tensor x) {
   x = x.to(torch::kFloat32).div(255.0);
   x = torch::relu(conv1_->forward(x));
   x = torch::relu(conv2_->forward(x));
-  x = torch::relu(conv3_->forward(x));
+  if (conv3_) x = torch::relu(conv3_->forward(x));
   return torch::relu(fc_->forward(x.flatten(1)));
 }
 

@@ -40,11 +40,12 @@ TORCH_MODULE(MLP);
 
 // Nature-CNN encoder for channels-last uint8 images, [B, H, W, C] or frame-stacked [B, K, H, W, C] (the
 // K frames become K * C input channels): scaled to [0, 1], three ReLU convolutions (32 8x8/4, 64 4x4/2,
-// 64 3x3/1) and a ReLU Linear to `features` outputs.
+// 64 3x3/1) and a ReLU Linear to `features` outputs. `small` is the CPU size: two convolutions (16 8x8/4,
+// 32 4x4/2) and 256 features, about a fifth of the Nature-CNN's multiply-adds on a 64x64 image.
 class CNNEncoderImpl : public torch::nn::Module {
  public:
   // image_shape: [H, W, C] or [K, H, W, C], as the observation spec says.
-  explicit CNNEncoderImpl(const std::vector<int64_t>& image_shape, int64_t features = 512);
+  explicit CNNEncoderImpl(const std::vector<int64_t>& image_shape, int64_t features = 512, bool small = false);
   torch::Tensor forward(torch::Tensor x);
   int64_t out_features() const { return features_; }
 

@@ -30,7 +30,7 @@ ActorCriticImpl::ActorCriticImpl(const envs::Spec& obs_spec, const envs::ActionS
     if (net.policy != "cnn")
       throw std::invalid_argument("policy: this env observes pixels; set agent.net.policy: cnn (got '" +
                                   net.policy + "')");
-    cnn_ = register_module("cnn", CNNEncoder(obs_spec.shape));
+    cnn_ = register_module("cnn", CNNEncoder(obs_spec.shape, 512, net.cnn == "small"));
     features = cnn_->out_features();
     actor_head_ = register_module("actor_head", torch::nn::Linear(features, head_out));
     critic_head_ = register_module("critic_head", torch::nn::Linear(features, 1));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "render/raster/raster.h"
 
@@ -63,20 +64,35 @@ void horizontal_bar(const Canvas& c, int strip_top, float x_units, float unit_px
 
 Spec pixel_obs_spec(const PixelConfig& pixels) {
   Spec spec;
-  spec.shape = {pixels.height, pixels.width, 3};
+  spec.shape = {pixels.height, pixels.width, pixels.grayscale ? 1 : 3};
   spec.dtype = DType::u8;
   spec.low.assign(spec.size(), 0.0f);
   spec.high.assign(spec.size(), 255.0f);
   return spec;
 }
 
-void render_pixels(const PixelConfig& pixels, const sim::World& world, sim::DrawList& draw_list, uint8_t* rgb) {
+void render_pixels(const PixelConfig& pixels, const sim::World& world, sim::DrawList& draw_list, uint8_t* out) {
   draw_list.clear_all();
   world.draw(draw_list);
   const sim::CarState& car = world.car();
   const raster::Camera camera = raster::ego_camera(car.position_m, car.heading_rad, zoom_now(pixels, world));
+  // Grayscale rasterizes in RGB (the rasterizer and the HUD know one format) into a per-thread scratch
+  // image, then keeps the luminance: the frame is small, so the extra pass costs little beside rasterizing.
+  thread_local std::vector<uint8_t> rgb_scratch;
+  uint8_t* rgb = out;
+  const size_t pixel_count = static_cast<size_t>(pixels.width) * pixels.height;
+  if (pixels.grayscale) {
+    rgb_scratch.resize(pixel_count * 3);
+    rgb = rgb_scratch.data();
+  }
   raster::rasterize(draw_list, camera, pixels.width, pixels.height, rgb);
   if (pixels.hud) draw_hud(world, pixels.width, pixels.height, rgb);
+  if (pixels.grayscale)
+    for (size_t i = 0; i < pixel_count; ++i) {
+      const uint8_t* p = rgb + 3 * i;
+      // ITU-R BT.601 luma in 8-bit fixed point: 0.299 R + 0.587 G + 0.114 B.
+      out[i] = static_cast<uint8_t>((77 * p[0] + 150 * p[1] + 29 * p[2] + 128) >> 8);
+    }
 }
 
 void draw_hud(const sim::World& world, int width, int height, uint8_t* rgb) {

@@ -12,8 +12,9 @@ namespace dl::envs {
 
 Spec pixel_obs_spec(const PixelConfig& pixels);
 
-// Renders the world into rgb (height x width x 3). `draw_list` is scratch reused between calls.
-void render_pixels(const PixelConfig& pixels, const sim::World& world, sim::DrawList& draw_list, uint8_t* rgb);
+// Renders the world into out (height x width x 3 RGB, or x 1 luminance with pixels.grayscale). `draw_list`
+// is scratch reused between calls.
+void render_pixels(const PixelConfig& pixels, const sim::World& world, sim::DrawList& draw_list, uint8_t* out);
 
 // CarRacing's bottom strip: a black band of height * 5/40 rows with bars for speed, the four wheel
 // speeds, the steering angle and the yaw rate.

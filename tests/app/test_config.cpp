@@ -134,7 +134,8 @@ TEST_CASE("an agent key the algorithm does not read is an error naming the line"
 }
 
 TEST_CASE("a resolved config shows only its algorithm's agent keys and reads back to the same config", "[config]") {
-  for (const char* algo : {"ppo", "a2c", "reinforce", "bc", "dagger", "decision_transformer", "track_gan", "world_model"}) {
+  for (const char* algo :
+       {"ppo", "a2c", "reinforce", "bc", "dagger", "decision_transformer", "track_gan", "world_model", "distill"}) {
     INFO(algo);
     auto config = parse_run_config(std::string("agent:\n  algo: ") + algo + "\n", "x.yaml");
     const std::string yaml = to_yaml(config);
