@@ -496,9 +496,8 @@ namespace {
 // validation episode) and load like any actor-critic run.
 Algorithm imitation_algorithm(std::string name, std::string summary, TrainResult (*train)(const TrainJob&)) {
   Algorithm a = actor_critic_algorithm(std::move(name), std::move(summary), train);
-  // Adam without annealing: the optimizer keys are not read.
+  // Adam without annealing: the optimizer keys are not read. Callers add their own section (dagger).
   a.agent_keys = {"net", "learning_rate", "max_grad_norm", "normalize_obs", "clip_obs", "bc"};
-  if (a.name == "dagger") a.agent_keys.push_back("dagger");
   a.check = [](const TrainJob& job, const envs::Env& probe) {
     check_policy_net(job, probe);
     if (expert_source_episodes(job.agent.bc.data) == 0) check_dataset(job, probe, job.agent.bc.data, "agent.bc.data", 2);
@@ -517,9 +516,11 @@ Algorithm bc_algorithm() {
 }
 
 Algorithm dagger_algorithm() {
-  return imitation_algorithm("dagger",
-                             "DAgger: BC, then rounds of the learner's own states labelled by the scripted expert",
-                             train_dagger);
+  Algorithm a = imitation_algorithm("dagger",
+                                    "DAgger: BC, then rounds of the learner's own states labelled by the scripted expert",
+                                    train_dagger);
+  a.agent_keys.push_back("dagger");
+  return a;
 }
 
 }  // namespace dl::agents
