@@ -41,14 +41,7 @@ TrainResult train_a2c(const TrainJob& job) {
     auto pg_loss = -(advantages * eval.log_prob).mean();
     auto v_loss = 0.5 * (eval.value - returns).pow(2).mean();
     auto entropy = eval.entropy.mean();
-    auto loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss;
-
-    session.gradient_step(loss, agent.max_grad_norm);
-
-    session.scalar("charts/learning_rate", lr);
-    session.scalar("losses/policy", pg_loss.item<double>());
-    session.scalar("losses/value", v_loss.item<double>());
-    session.scalar("losses/entropy", entropy.item<double>());
+    session.actor_critic_step(pg_loss, v_loss, entropy, lr);
     session.end_update(update_clock.seconds());
   }
   return session.finish();

@@ -137,4 +137,19 @@ EvalResult run_episodes(Actor& actor, const envs::EnvConfig& env, const EnvFacto
   return result;
 }
 
+double evaluate_during_training(Actor& actor, const TrainJob& job, int64_t step, bool deterministic) {
+  envs::EnvConfig test_env = job.env;
+  test_env.tracks = "test";
+  const EvalResult r = run_episodes(actor, test_env, job.env_factory, job.train.eval_episodes,
+                                    job.train.seed + kEvalSeedOffset, deterministic, job.train.num_threads);
+  double mean = 0;
+  for (double x : r.returns) mean += x;
+  mean /= static_cast<double>(std::max<size_t>(1, r.returns.size()));
+  if (job.metrics) {
+    job.metrics->scalar(step, "eval/return_mean", mean);
+    job.metrics->scalar(step, "eval/laps", r.laps_completed);
+  }
+  return mean;
+}
+
 }  // namespace dl::agents

@@ -45,6 +45,11 @@ class Actor {
 EvalResult run_episodes(Actor& actor, const envs::EnvConfig& env, const EnvFactoryFn& factory, int episodes,
                         uint64_t seed, bool deterministic, int num_threads);
 
+// The evaluation along a training run, the same for every algorithm: job.train.eval_episodes episodes of
+// `actor` on the test tracks of job.env from train.seed + kEvalSeedOffset, logged at `step` as
+// eval/return_mean and eval/laps (the caller ends the metrics row). Returns the mean return.
+double evaluate_during_training(Actor& actor, const TrainJob& job, int64_t step, bool deterministic);
+
 // ---- The actor of the actor-critic family (ppo, a2c, reinforce, bc, dagger) --------------------------------
 // Observations normalized with frozen statistics (`obs_norm` may be null), the policy's mode or a sample,
 // its memory for recurrent nets. value_scale turns critic outputs back into reward units.

@@ -156,15 +156,9 @@ void augment(torch::Tensor& obs, const AgentConfig& cfg, const data::DatasetSpec
 void save_bc(const TrainJob& job, ActorCritic& policy, torch::optim::Optimizer& optimizer,
              const envs::ObsNormalizer* norm, int64_t step, double eval_return, bool has_eval) {
   if (job.run_dir.empty()) return;
-  CheckpointData d;
-  d.env = job.env;
-  d.agent = job.agent;
-  d.train = job.train;
-  d.resolved_config = job.resolved_config;
-  d.global_step = step;
+  CheckpointData d = checkpoint_data(job, step);
   d.best_eval_return = eval_return;
   d.has_best_eval = has_eval;
-  d.algo = job.agent.algo;
   if (norm) d.obs_norm = norm->state();
   const fs::path dir = fs::path(job.run_dir) / "checkpoints";
   fs::create_directories(dir);
@@ -227,28 +221,17 @@ FitResult fit(ActorCritic& policy, torch::optim::Optimizer& optimizer, const Pai
   return fit;
 }
 
-// Mean return of the policy on test tracks, logged as eval/return_mean and eval/laps.
+// Mean return of the policy on test tracks (evaluate_during_training), ending the metrics row.
 double evaluate_on_test(ActorCritic& policy, const envs::ObsNormalizer* norm, const TrainJob& job,
                         torch::Device device, int64_t step, int64_t total) {
-  envs::EnvConfig test_env = job.env;
-  test_env.tracks = "test";
   policy->eval();
   const auto probe = env_factory_or_default(job.env_factory)(job.env, 0);
   const std::shared_ptr<const envs::ObsNormalizer> frozen(norm, [](const envs::ObsNormalizer*) {});
   const auto actor = make_policy_actor(job.agent.algo, job.env, probe->observation_spec(), probe->action_spec(),
                                        policy, frozen, device);
-  const EvalResult r = run_episodes(*actor, test_env, job.env_factory, job.train.eval_episodes,
-                                    job.train.seed + kEvalSeedOffset, job.train.deterministic_eval,
-                                    job.train.num_threads);
+  const double mean = evaluate_during_training(*actor, job, step, job.train.deterministic_eval);
   policy->train();
-  double mean = 0;
-  for (double x : r.returns) mean += x;
-  mean /= std::max<size_t>(1, r.returns.size());
-  if (job.metrics) {
-    job.metrics->scalar(step, "eval/return_mean", mean);
-    job.metrics->scalar(step, "eval/laps", r.laps_completed);
-    job.metrics->end_update(step, total);
-  }
+  if (job.metrics) job.metrics->end_update(step, total);
   return mean;
 }
 

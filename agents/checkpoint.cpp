@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "agents/trainer.h"
 #include "io/crc32.h"
 
 namespace dl::agents {
@@ -352,6 +353,17 @@ std::string checkpoint_algo(const std::string& path) {
   torch::serialize::InputArchive archive;
   load_archive(path, archive);
   return read_ivalue<std::string>(archive, path, "algo");
+}
+
+CheckpointData checkpoint_data(const TrainJob& job, int64_t global_step) {
+  CheckpointData d;
+  d.env = job.env;
+  d.agent = job.agent;
+  d.train = job.train;
+  d.resolved_config = job.resolved_config;
+  d.global_step = global_step;
+  d.algo = job.agent.algo;
+  return d;
 }
 
 CheckpointData read_checkpoint_data(const std::string& path) {

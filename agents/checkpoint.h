@@ -69,6 +69,11 @@ struct CheckpointData {
   std::string algo;
 };
 
+struct TrainJob;
+// What every checkpoint of a training job records: its env, agent and train configs, the resolved YAML and
+// agent.algo, at `global_step`. The caller adds its counters, best evaluation and normalizer states.
+CheckpointData checkpoint_data(const TrainJob& job, int64_t global_step);
+
 // Writes atomically; the optimizer may be null.
 void save_checkpoint(const std::string& path, ActorCritic& policy, torch::optim::Optimizer* optimizer,
                      const CheckpointData& data);

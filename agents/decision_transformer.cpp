@@ -483,8 +483,6 @@ TrainResult train_decision_transformer(const TrainJob& job) {
   const int64_t warmup = std::min(kMaxWarmupSteps, std::max<int64_t>(1, steps / 10));
   const int64_t log_every = std::max<int64_t>(1, steps / kLogRows);
   std::mt19937_64 rng(job.train.seed);
-  envs::EnvConfig test_env = job.env;
-  test_env.tracks = "test";
   TrainResult result;
   bool has_best = false;
   double loss_sum = 0;
@@ -521,18 +519,9 @@ TrainResult train_decision_transformer(const TrainJob& job) {
     if (job.train.eval_episodes > 0 && (passed_multiple(job.agent.dt.eval_every_gradient_steps, step - 1, step) || last)) {
       model->eval();
       const auto actor = make_dt_actor(model, runtime, job.env, spec.action, device);
-      const EvalResult r = run_episodes(*actor, test_env, job.env_factory, job.train.eval_episodes,
-                                        job.train.seed + kEvalSeedOffset, /*deterministic=*/true,
-                                        job.train.num_threads);
+      const double mean = evaluate_during_training(*actor, job, step, /*deterministic=*/true);
       model->train();
-      double mean = 0;
-      for (double x : r.returns) mean += x;
-      mean /= static_cast<double>(std::max<size_t>(1, r.returns.size()));
       result.final_eval_return = mean;
-      if (job.metrics) {
-        job.metrics->scalar(step, "eval/return_mean", mean);
-        job.metrics->scalar(step, "eval/laps", r.laps_completed);
-      }
       if (!has_best || mean > result.best_eval_return) {
         has_best = true;
         result.best_eval_return = mean;

@@ -170,37 +170,20 @@ FitStats fit_student(ActorCritic& student, torch::optim::Optimizer& optimizer, c
 
 double evaluate_student(ActorCritic& student, const TrainJob& job, const envs::Spec& obs_spec,
                         const envs::ActionSpec& action_spec, torch::Device device, int64_t step) {
-  envs::EnvConfig test_env = job.env;
-  test_env.tracks = "test";
   student->eval();
   const auto actor = make_policy_actor(job.agent.algo, job.env, obs_spec, action_spec, student, nullptr, device);
-  const EvalResult r = run_episodes(*actor, test_env, job.env_factory, job.train.eval_episodes,
-                                    job.train.seed + kEvalSeedOffset, job.train.deterministic_eval,
-                                    job.train.num_threads);
+  const double mean = evaluate_during_training(*actor, job, step, job.train.deterministic_eval);
   student->train();
-  double mean = 0;
-  for (double x : r.returns) mean += x;
-  mean /= static_cast<double>(std::max<size_t>(1, r.returns.size()));
-  if (job.metrics) {
-    job.metrics->scalar(step, "eval/return_mean", mean);
-    job.metrics->scalar(step, "eval/laps", r.laps_completed);
-  }
   return mean;
 }
 
 void save_student(const TrainJob& job, ActorCritic& student, torch::optim::Optimizer& optimizer, int64_t step,
                   int64_t round, double best, bool has_best, const std::string& name) {
   if (job.run_dir.empty()) return;
-  CheckpointData d;
-  d.env = job.env;
-  d.agent = job.agent;
-  d.train = job.train;
-  d.resolved_config = job.resolved_config;
-  d.global_step = step;
+  CheckpointData d = checkpoint_data(job, step);
   d.update = round;
   d.best_eval_return = best;
   d.has_best_eval = has_best;
-  d.algo = job.agent.algo;
   const fs::path dir = fs::path(job.run_dir) / "checkpoints";
   fs::create_directories(dir);
   save_checkpoint((dir / name).string(), student, &optimizer, d);

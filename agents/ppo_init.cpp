@@ -95,12 +95,7 @@ TrainResult train_ppo_from_init(const TrainJob& job) {
   // normalizers, the step counters and a fresh optimizer over every parameter.
   // Made as PPO makes its own (one flat parameter tensor, see session.h), so the resume loads it.
   const auto fresh = session.make_optimizer("adam", /*adam_eps=*/1e-5);
-  CheckpointData d;
-  d.env = job.env;
-  d.agent = job.agent;
-  d.train = job.train;
-  d.resolved_config = job.resolved_config;
-  d.global_step = session.global_step;
+  CheckpointData d = checkpoint_data(job, session.global_step);
   d.update = session.update;
   d.algo = "ppo";
   if (auto* n = session.rollout->obs_normalizer()) d.obs_norm = n->state();

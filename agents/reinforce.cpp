@@ -53,14 +53,7 @@ TrainResult train_reinforce(const TrainJob& job) {
     auto pg_loss = -ranks * (advantages * eval.log_prob * valid).sum() / count;
     auto v_loss = ranks * 0.5 * ((eval.value - returns).pow(2) * valid).sum() / count;
     auto entropy = ranks * (eval.entropy * valid).sum() / count;
-    auto loss = pg_loss - cfg.ent_coef * entropy + cfg.vf_coef * v_loss;
-
-    session.gradient_step(loss, agent.max_grad_norm);
-
-    session.scalar("charts/learning_rate", lr);
-    session.scalar("losses/policy", pg_loss.item<double>());
-    session.scalar("losses/value", v_loss.item<double>());
-    session.scalar("losses/entropy", entropy.item<double>());
+    session.actor_critic_step(pg_loss, v_loss, entropy, lr);
     session.end_update(update_clock.seconds());
   }
   return session.finish();

@@ -82,6 +82,15 @@ void Session::gradient_step(const torch::Tensor& loss, double max_grad_norm) {
   optimizer->step();
 }
 
+void Session::actor_critic_step(const torch::Tensor& pg_loss, const torch::Tensor& value_loss,
+                                const torch::Tensor& entropy, double learning_rate) {
+  gradient_step(pg_loss - pg.ent_coef * entropy + pg.vf_coef * value_loss, job.agent.max_grad_norm);
+  scalar("charts/learning_rate", learning_rate);
+  scalar("losses/policy", pg_loss.item<double>());
+  scalar("losses/value", value_loss.item<double>());
+  scalar("losses/entropy", entropy.item<double>());
+}
+
 void Session::clip_grad_norm(double max_norm) {
   if (max_norm <= 0) return;
   torch::NoGradGuard no_grad;
@@ -210,25 +219,15 @@ void Session::end_update(double update_seconds) {
 }
 
 void Session::evaluate_now() {
-  envs::EnvConfig env = job.env;
-  env.tracks = "test";
   policy->eval();
   // The live normalizer, frozen while the episodes run (the actor only reads it).
   const std::shared_ptr<const envs::ObsNormalizer> obs_norm(rollout->obs_normalizer(), [](const envs::ObsNormalizer*) {});
   const auto actor = make_policy_actor(algo, job.env, rollout->observation_spec(), rollout->action_spec(), policy,
                                        obs_norm, device);
-  EvalResult r = run_episodes(*actor, env, job.env_factory, job.train.eval_episodes,
-                              job.train.seed + kEvalSeedOffset, job.train.deterministic_eval, job.train.num_threads);
+  const double mean = evaluate_during_training(*actor, job, global_step, job.train.deterministic_eval);
   policy->train();
-  double mean = 0;
-  for (double x : r.returns) mean += x;
-  mean /= std::max<size_t>(r.returns.size(), 1);
   last_eval_ = mean;
   has_eval_ = true;
-  if (job.metrics) {
-    job.metrics->scalar(global_step, "eval/return_mean", mean);
-    job.metrics->scalar(global_step, "eval/laps", r.laps_completed);
-  }
   if (!has_best_ || mean > best_eval_) {
     has_best_ = true;
     best_eval_ = mean;
@@ -245,12 +244,7 @@ void Session::save(const std::string& name) {
         throw std::runtime_error("the model has non-finite weights at step " + std::to_string(global_step) +
                                  ": not writing " + checkpoint_path(name) + "; the last good one was kept");
   }
-  CheckpointData d;
-  d.env = job.env;
-  d.agent = job.agent;
-  d.train = job.train;
-  d.resolved_config = job.resolved_config;
-  d.global_step = global_step;
+  CheckpointData d = checkpoint_data(job, global_step);
   d.update = update;
   d.best_eval_return = best_eval_;
   d.has_best_eval = has_best_;

@@ -39,6 +39,10 @@ class Session {
   // One gradient step on `loss`: zero the flat gradients, backward, clip, optimizer step. The algorithms
   // call this rather than the three pieces, so none can reach the optimizer's own zero_grad().
   void gradient_step(const torch::Tensor& loss, double max_grad_norm);
+  // A2C's and REINFORCE's update: one gradient step on pg_loss - pg.ent_coef * entropy + pg.vf_coef *
+  // value_loss (clipped at agent.max_grad_norm), then the learning rate and the three losses logged.
+  void actor_critic_step(const torch::Tensor& pg_loss, const torch::Tensor& value_loss, const torch::Tensor& entropy,
+                         double learning_rate);
   // Takes the optimizer, resumes from run_dir/checkpoints/latest.pt when the job asks, resets the envs.
   void start(std::unique_ptr<torch::optim::Optimizer> optimizer);
 

@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "agent_test_util.h"
 #include "agents/trainer.h"
 #include "envs/env_config.h"
 #include "envs/env.h"
@@ -93,30 +94,5 @@ class PointMass : public envs::Env {
 inline agents::EnvFactoryFn point_mass_factory(int64_t nan_after = -1) {
   return [nan_after](const envs::EnvConfig& c, int) { return std::make_unique<PointMass>(c, nan_after); };
 }
-
-// Keeps every scalar, in order, so runs can be compared exactly.
-struct RecordingSink : agents::MetricsSink {
-  struct Row {
-    int64_t step;
-    std::string name;
-    double value;
-  };
-  std::vector<Row> rows;
-  int updates = 0;
-  int64_t last_step = 0;
-  void scalar(int64_t step, const std::string& name, double value) override {
-    rows.push_back({step, name, value});
-  }
-  void end_update(int64_t step, int64_t) override {
-    ++updates;
-    last_step = step;
-  }
-  std::vector<double> values(const std::string& name) const {
-    std::vector<double> v;
-    for (const auto& r : rows)
-      if (r.name == name) v.push_back(r.value);
-    return v;
-  }
-};
 
 }  // namespace dl::testing

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "agent_test_util.h"
 #include "agents/checkpoint.h"
 #include "agents/trainer.h"
 #include "data/collect.h"
@@ -12,27 +13,10 @@
 
 namespace fs = std::filesystem;
 using namespace dl;
+using dl::testing::RecordingSink;
+using dl::testing::TempFolder;
 
 namespace {
-
-struct RecordingSink : agents::MetricsSink {
-  std::map<std::string, std::vector<double>> values;
-  void scalar(int64_t, const std::string& name, double value) override { values[name].push_back(value); }
-  void end_update(int64_t, int64_t) override {}
-};
-
-struct TempFolder {
-  fs::path path;
-  TempFolder() {
-    path = fs::temp_directory_path() / ("dl_bc_test_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempFolder() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 envs::EnvConfig short_track() {
   envs::EnvConfig env = envs::default_env_config("track");
@@ -74,12 +58,12 @@ agents::TrainJob bc_job(const std::string& dataset, const fs::path& run_dir, Rec
 }  // namespace
 
 TEST_CASE("behaviour cloning lowers the validation loss on expert data", "[agents][bc]") {
-  TempFolder tmp;
+  TempFolder tmp("bc");
   const std::string dataset = collect_expert(tmp.path, 8);
   RecordingSink sink;
   const agents::TrainResult r = agents::train(bc_job(dataset, tmp.path / "run", &sink));
-  const auto& val = sink.values["losses/bc_val"];
-  const auto& train = sink.values["losses/bc_train"];
+  const auto& val = sink.values("losses/bc_val");
+  const auto& train = sink.values("losses/bc_train");
   REQUIRE(val.size() == 12);
   REQUIRE(train.size() == 12);
   CHECK(*std::min_element(val.begin(), val.end()) < val.front() - 0.5);
@@ -96,7 +80,7 @@ TEST_CASE("behaviour cloning lowers the validation loss on expert data", "[agent
 }
 
 TEST_CASE("behaviour cloning refuses a dataset that does not fit the env", "[agents][bc]") {
-  TempFolder tmp;
+  TempFolder tmp("bc");
   const std::string dataset = collect_expert(tmp.path, 2);
   RecordingSink sink;
   agents::TrainJob job = bc_job(dataset, tmp.path / "run", &sink);
@@ -108,7 +92,7 @@ TEST_CASE("behaviour cloning refuses a dataset that does not fit the env", "[age
 }
 
 TEST_CASE("PPO from a BC run starts from its actor and warms up only the critic", "[agents][bc]") {
-  TempFolder tmp;
+  TempFolder tmp("bc");
   const std::string dataset = collect_expert(tmp.path, 4);
   RecordingSink bc_sink;
   agents::TrainJob bc = bc_job(dataset, tmp.path / "bc", &bc_sink);
@@ -132,7 +116,7 @@ TEST_CASE("PPO from a BC run starts from its actor and warms up only the critic"
   ppo.run_dir = (tmp.path / "ppo").string();
   ppo.metrics = &ppo_sink;
   agents::train(ppo);
-  CHECK(ppo_sink.values["losses/value_warmup"].size() == 2);
+  CHECK(ppo_sink.values("losses/value_warmup").size() == 2);
 
   auto load = [&](const fs::path& checkpoint) {
     auto env = envs::make_env(short_track());
@@ -158,7 +142,7 @@ TEST_CASE("PPO from a BC run starts from its actor and warms up only the critic"
 }
 
 TEST_CASE("DAgger adds expert-labelled learner episodes each round", "[agents][bc]") {
-  TempFolder tmp;
+  TempFolder tmp("bc");
   const std::string dataset = collect_expert(tmp.path, 4);
   RecordingSink sink;
   agents::TrainJob job = bc_job(dataset, tmp.path / "run", &sink);
@@ -168,14 +152,14 @@ TEST_CASE("DAgger adds expert-labelled learner episodes each round", "[agents][b
   job.agent.dagger.episodes = 2;
   agents::train(job);
   // Two rounds of two 150-step episodes, each refit for two epochs after the initial fit.
-  CHECK(sink.values["charts/dagger_labelled_steps"] == std::vector<double>{300, 300});
-  CHECK(sink.values["charts/dagger_beta"] == std::vector<double>{0.5, 0.25});
-  CHECK(sink.values["losses/bc_val"].size() == 6);
+  CHECK(sink.values("charts/dagger_labelled_steps") == std::vector<double>{300, 300});
+  CHECK(sink.values("charts/dagger_beta") == std::vector<double>{0.5, 0.25});
+  CHECK(sink.values("losses/bc_val").size() == 6);
   CHECK(fs::exists(tmp.path / "run" / "checkpoints" / "best.pt"));
 }
 
 TEST_CASE("agent.bc.data expert:N records the expert on the run's own env, as collect would", "[agents][bc]") {
-  TempFolder tmp;
+  TempFolder tmp("bc");
   // What `drivelab collect --policy expert --episodes 4 --seed 3000000` records on the same env.
   const envs::EnvConfig env = short_track();
   data::ExpertPolicy expert(envs::make_env(env)->action_spec(), envs::expert_params());
@@ -191,8 +175,8 @@ TEST_CASE("agent.bc.data expert:N records the expert on the run's own env, as co
   job = bc_job("expert:4", tmp.path / "b", &in_process);
   job.agent.bc.epochs = 3;
   agents::train(job);
-  REQUIRE(in_process.values["losses/bc_val"].size() == 3);
-  CHECK(in_process.values["losses/bc_val"] == from_file.values["losses/bc_val"]);
+  REQUIRE(in_process.values("losses/bc_val").size() == 3);
+  CHECK(in_process.values("losses/bc_val") == from_file.values("losses/bc_val"));
   CHECK(fs::exists(tmp.path / "b" / "checkpoints" / "best.pt"));
   for (const char* bad : {"expert:1", "expert:", "expert:x", "expert:-4"}) {
     job.agent.bc.data = bad;

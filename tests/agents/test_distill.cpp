@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "agent_test_util.h"
 #include "agents/actor.h"
 #include "agents/algorithm.h"
 #include "agents/checkpoint.h"
@@ -17,27 +18,10 @@
 
 namespace fs = std::filesystem;
 using namespace dl;
+using dl::testing::RecordingSink;
+using dl::testing::TempFolder;
 
 namespace {
-
-struct RecordingSink : agents::MetricsSink {
-  std::map<std::string, std::vector<double>> values;
-  void scalar(int64_t, const std::string& name, double value) override { values[name].push_back(value); }
-  void end_update(int64_t, int64_t) override {}
-};
-
-struct TempFolder {
-  fs::path path;
-  TempFolder() {
-    path = fs::temp_directory_path() / ("dl_distill_test_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempFolder() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 // Small grayscale frames (the CNN's smallest size), two physics steps a decision, short episodes.
 envs::EnvConfig tiny_pixels() {
@@ -116,19 +100,19 @@ std::string state_policy_checkpoint(const fs::path& folder, const envs::EnvConfi
 
 TEST_CASE("distillation from the expert lowers the imitation loss and drives better than random",
           "[agents][distill]") {
-  TempFolder tmp;
+  TempFolder tmp("distill");
   RecordingSink sink;
   const agents::TrainJob job = distill_job(tmp.path / "run", &sink);
   agents::check_train_job(job);
   const agents::TrainResult r = agents::train(job);
   CHECK(r.steps == 2400);
-  const auto& nll = sink.values["losses/distill_nll"];
-  const auto& mse = sink.values["losses/distill_action_mse"];
+  const auto& nll = sink.values("losses/distill_nll");
+  const auto& mse = sink.values("losses/distill_action_mse");
   REQUIRE(nll.size() == 3);
   CHECK(nll.back() < nll.front());
   CHECK(mse.back() < mse.front());
   // The share of teacher-driven steps follows beta: 1, then about 0.5, then 0.25.
-  const auto& share = sink.values["charts/distill_teacher_share"];
+  const auto& share = sink.values("charts/distill_teacher_share");
   CHECK(share[0] == 1.0);
   CHECK(share[2] < 0.5);
 
@@ -145,7 +129,7 @@ TEST_CASE("distillation from the expert lowers the imitation loss and drives bet
 }
 
 TEST_CASE("a distilled student's checkpoint round-trips and drives through load_actor", "[agents][distill]") {
-  TempFolder tmp;
+  TempFolder tmp("distill");
   RecordingSink sink;
   agents::TrainJob job = distill_job(tmp.path / "run", &sink);
   job.agent.distill.rounds = 1;
@@ -168,7 +152,7 @@ TEST_CASE("a distilled student's checkpoint round-trips and drives through load_
 }
 
 TEST_CASE("a trained state policy teaches through the state view, with the value auxiliary", "[agents][distill]") {
-  TempFolder tmp;
+  TempFolder tmp("distill");
   RecordingSink sink;
   agents::TrainJob job = distill_job(tmp.path / "run", &sink);
   job.agent.distill.teacher = state_policy_checkpoint(tmp.path / "teacher", envs::default_env_config("track"));
@@ -179,12 +163,12 @@ TEST_CASE("a trained state policy teaches through the state view, with the value
   job.train.eval_episodes = 0;
   agents::check_train_job(job);
   agents::train(job);
-  CHECK(sink.values["losses/distill_value"].size() == 2);
-  CHECK(sink.values["charts/distill_teacher_share"][1] < 1.0);
+  CHECK(sink.values("losses/distill_value").size() == 2);
+  CHECK(sink.values("charts/distill_teacher_share")[1] < 1.0);
 }
 
 TEST_CASE("bad distillation teachers are one-line errors naming agent.distill.teacher", "[agents][distill]") {
-  TempFolder tmp;
+  TempFolder tmp("distill");
   agents::TrainJob job = distill_job(tmp.path / "run", nullptr);
   auto message_of = [&]() -> std::string {
     try {

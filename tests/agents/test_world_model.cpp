@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "agent_test_util.h"
 #include "agents/trainer.h"
 #include "agents/algorithm.h"
 #include "agents/world_model.h"
@@ -17,29 +18,11 @@
 
 namespace fs = std::filesystem;
 using namespace dl;
+using dl::testing::RecordingSink;
+using dl::testing::TempFolder;
 using agents::Mixture;
 
 namespace {
-
-struct RecordingSink : agents::MetricsSink {
-  std::map<std::string, std::vector<double>> values;
-  void scalar(int64_t, const std::string& name, double value) override { values[name].push_back(value); }
-  void end_update(int64_t, int64_t) override {}
-  bool has(const std::string& name) const { return values.count(name) > 0; }
-};
-
-struct TempFolder {
-  fs::path path;
-  explicit TempFolder(const std::string& tag) {
-    path = fs::temp_directory_path() / ("dl_wm_test_" + tag + "_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempFolder() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 // Frames of coloured rectangles on a grey ground: structure a small VAE can learn quickly.
 torch::Tensor rectangle_frames(int count) {
@@ -208,7 +191,7 @@ TEST_CASE("the controller maps inputs into the action bounds", "[agents][world_m
 }
 
 TEST_CASE("world model stages write their files and are skipped when the files exist", "[agents][world_model]") {
-  TempFolder dir("stages");
+  TempFolder dir("wm_stages");
   const fs::path wm = dir.path / "world_model";
   RecordingSink first;
   const auto r1 = agents::train(tiny_job(dir.path.string(), &first));
@@ -218,7 +201,7 @@ TEST_CASE("world model stages write their files and are skipped when the files e
   for (const char* name : {"losses/vae_recon", "losses/vae_kl", "losses/mdn_nll", "cmaes/best", "cmaes/mean",
                            "eval/return_mean", "time/stage_vae_s", "time/stage_controller_s"})
     CHECK(first.has(name));
-  CHECK(first.values["cmaes/best"].size() == 2);
+  CHECK(first.values("cmaes/best").size() == 2);
   CHECK(r1.steps == 1 + 1 + 1 + 2);
 
   // A rerun finds every stage done: nothing is trained or rewritten, the controller is evaluated.
@@ -242,7 +225,7 @@ TEST_CASE("world model stages write their files and are skipped when the files e
   CHECK(third.has("cmaes/best"));
   CHECK(fs::exists(wm / "controller.pt"));
   // Seeded per stage: the resumed controller stage repeats the first run's search.
-  CHECK(third.values["cmaes/best"] == first.values["cmaes/best"]);
+  CHECK(third.values("cmaes/best") == first.values("cmaes/best"));
 
   // `drivelab eval RUN` of the run: the same controller on the in-run evaluation's test tracks.
   const auto job = tiny_job(dir.path.string(), nullptr);
@@ -271,7 +254,7 @@ TEST_CASE("world model stages write their files and are skipped when the files e
 }
 
 TEST_CASE("a bad world model stage file gives an error naming it", "[agents][world_model]") {
-  TempFolder dir("bad");
+  TempFolder dir("wm_bad");
   const fs::path wm = dir.path / "world_model";
   auto job = tiny_job(dir.path.string(), nullptr);
   job.agent.world_model.generations = 1;
@@ -298,7 +281,7 @@ TEST_CASE("a bad world model stage file gives an error naming it", "[agents][wor
 }
 
 TEST_CASE("the world model refuses an env without 64x64 frames", "[agents][world_model]") {
-  TempFolder dir("env");
+  TempFolder dir("wm_env");
   auto job = tiny_job(dir.path.string(), nullptr);
   job.env.pixels.width = job.env.pixels.height = 96;
   CHECK_THROWS_WITH(agents::train(job), Catch::Contains("64x64x3"));

@@ -5,19 +5,13 @@
 #include <filesystem>
 #include <string>
 
-#include "tests/app/run_drivelab.h"
+#include "tests/app/app_test_util.h"
 
 namespace fs = std::filesystem;
+using dl::test::temp_dir;
 using dl::test::run;
 
 namespace {
-
-fs::path temp_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("drivelab_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 // The cheap-pixel env at its smallest, two short rounds.
 const std::string kTiny =

@@ -2,10 +2,7 @@
 // stay identical and equal the 1-process run over the same 2x envs; a lost rank stops the others.
 #include "tests/agents/catch_torch.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,40 +14,15 @@
 
 #include "agents/checkpoint.h"
 #include "agents/session.h"
-#include "tests/app/run_drivelab.h"
+#include "tests/app/app_test_util.h"
 
 namespace fs = std::filesystem;
+using dl::test::drivelab_binary;
+using dl::test::temp_dir;
+using dl::test::free_port;
+using dl::test::slurp;
 
 namespace {
-
-std::string drivelab() { return std::string(DRIVELAB_BINARY_DIR) + "/drivelab"; }
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("drivelab_dist_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  const int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The flat parameters of a checkpoint's policy.
 torch::Tensor checkpoint_params(const fs::path& ckpt) {
@@ -84,7 +56,7 @@ TEST_CASE("2 ranks over loopback Gloo equal the 1-process run over 2x envs after
   };
   for (const auto& c : cases) {
     SECTION(c.name) {
-      const fs::path dir = fresh_dir(c.name);
+      const fs::path dir = temp_dir(std::string("dist_") + c.name);
       // total_steps counts every rank's steps: 8 steps x 4 envs = one update either way.
       const auto two = dl::test::run("train --nproc 2 " + c.args + " train.num_envs=2 train.total_steps=32 --run-dir " +
                                      (dir / "two").string());
@@ -123,7 +95,7 @@ pid_t start_rank(int rank, int port, const std::string& args, const fs::path& lo
   const fs::path pid_file = log.string() + ".pid";
   const std::string cmd = "MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port) + " WORLD_SIZE=2 RANK=" +
                           std::to_string(rank) + " LOCAL_RANK=" + std::to_string(rank) +
-                          " DRIVELAB_DIST_TIMEOUT_S=" + std::to_string(timeout_s) + " " + drivelab() +
+                          " DRIVELAB_DIST_TIMEOUT_S=" + std::to_string(timeout_s) + " " + drivelab_binary() +
                           " train " + args + " > " + log.string() + " 2>&1 & echo $! > " + pid_file.string();
   REQUIRE(std::system(cmd.c_str()) == 0);
   std::string pid;
@@ -139,7 +111,7 @@ bool running(pid_t pid) { return ::kill(pid, 0) == 0 && slurp("/proc/" + std::to
 }  // namespace
 
 TEST_CASE("a killed rank makes the other exit with a clear error, not hang", "[app][dist]") {
-  const fs::path dir = fresh_dir("kill");
+  const fs::path dir = temp_dir("dist_kill");
   const int port = free_port();
   const std::string args = std::string(DRIVELAB_SOURCE_DIR) + "/configs/a2c_track.yaml" + kTiny + kA2CSteps +
                            " train.num_envs=2 train.total_steps=100000000 --run-dir " + (dir / "run").string();
@@ -170,7 +142,7 @@ TEST_CASE("a killed rank makes the other exit with a clear error, not hang", "[a
 }
 
 TEST_CASE("ranks started with different seeds are caught at the first checkpoint", "[app][dist]") {
-  const fs::path dir = fresh_dir("diverge");
+  const fs::path dir = temp_dir("dist_diverge");
   const int port = free_port();
   const std::string args = std::string(DRIVELAB_SOURCE_DIR) + "/configs/a2c_track.yaml" + kTiny + kA2CSteps +
                            " train.num_envs=2 train.total_steps=32 --run-dir " + (dir / "run").string();
@@ -195,7 +167,7 @@ TEST_CASE("algorithms that do not train data-parallel are refused with one line 
 }
 
 TEST_CASE("a data-parallel run resumes on every rank from rank 0's checkpoint", "[app][dist]") {
-  const fs::path dir = fresh_dir("resume");
+  const fs::path dir = temp_dir("dist_resume");
   const std::string args = std::string(DRIVELAB_SOURCE_DIR) + "/configs/a2c_track.yaml" + kTiny + kA2CSteps + " train.num_envs=2";
   const fs::path run = dir / "run";
   const auto first = dl::test::run("train --nproc 2 " + args + " train.total_steps=32 --run-dir " + run.string());

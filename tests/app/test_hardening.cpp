@@ -11,28 +11,17 @@
 #include "app/run_config.h"
 #include "app/run_dir.h"
 #include "app/sweep/sweep.h"
-#include "tests/app/run_drivelab.h"
+#include "tests/app/app_test_util.h"
 
 namespace fs = std::filesystem;
+using dl::test::temp_dir;
+using dl::test::write;
+using dl::test::slurp;
 using dl::app::ConfigError;
 using dl::app::parse_run_config;
 using dl::test::run;
 
 namespace {
-
-fs::path temp_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("drivelab_harden_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-
-std::string read(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
   try {
@@ -169,7 +158,7 @@ TEST_CASE("damaged checkpoints are exit-2 errors naming the file, and resume wit
   INFO(r.output);
   REQUIRE(r.code == 0);
   const fs::path latest = run_dir / "checkpoints" / "latest.pt";
-  const std::string good = read(latest);
+  const std::string good = slurp(latest);
   REQUIRE(good.size() > 1000);
 
   // One flipped bit anywhere is found by the CRC (LibTorch alone would load most of them).
@@ -206,13 +195,13 @@ TEST_CASE("resume cuts metrics.csv back to the checkpoint's step", "[cli][e2e]")
   const fs::path run_dir = dir / "run";
   auto r = run("train --run-dir " + run_dir.string() + kTiny + " train.checkpoint_every_steps=100000");
   REQUIRE(r.code == 0);  // one checkpoint, at the end (step 256)
-  const std::string rows = read(run_dir / "metrics.csv");
+  const std::string rows = slurp(run_dir / "metrics.csv");
   // As if killed after logging later rows: they must go, and the finished run appends nothing before 256.
   write(run_dir / "metrics.csv", rows + "384,99.0,losses/policy,0.5\n512,99.5,losses/policy,0.5\n");
   auto resumed = run("train --resume " + run_dir.string() + " --no-progress --no-video");
   INFO(resumed.output);
   REQUIRE(resumed.code == 0);  // already at total_steps: nothing to train
-  const std::string after = read(run_dir / "metrics.csv");
+  const std::string after = slurp(run_dir / "metrics.csv");
   CHECK(after.find("384,99.0") == std::string::npos);
   CHECK(after.find("512,99.5") == std::string::npos);
   CHECK(after.rfind(rows, 0) == 0);

@@ -2,10 +2,6 @@
 // a stand-in for srun that starts SLURM_NTASKS local tasks (tiny budgets).
 #include "tests/agents/catch_torch.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,48 +10,22 @@
 #include <string>
 
 #include "agents/checkpoint.h"
+#include "tests/app/app_test_util.h"
 
 namespace fs = std::filesystem;
+using dl::test::sh;
+using dl::test::free_port;
+using dl::test::temp_dir;
 
 namespace {
 
-struct Shell {
-  int code;
-  std::string output;
-};
-
-Shell sh(const std::string& cmd) {
-  std::FILE* pipe = ::popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(pipe);
-  std::string out;
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  const int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
-
 const std::string kSource = DRIVELAB_SOURCE_DIR;
-const std::string kDrivelab = std::string(DRIVELAB_BINARY_DIR) + "/drivelab";
+const std::string kDrivelab = dl::test::drivelab_binary();
 
 }  // namespace
 
 TEST_CASE("the data-parallel sbatch script trains 2 ranks through torchrun_env.sh", "[app][slurm]") {
-  const fs::path dir = fs::temp_directory_path() / ("drivelab_slurm_ddp_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const fs::path dir = temp_dir("slurm_ddp");
   // srun's stand-in: drops its options, runs SLURM_NTASKS copies with SLURM_PROCID/SLURM_LOCALID, fails if
   // any fails.
   const fs::path srun = dir / "srun";
@@ -81,9 +51,7 @@ TEST_CASE("the data-parallel sbatch script trains 2 ranks through torchrun_env.s
 }
 
 TEST_CASE("the sweep array script runs each trial as one array task on a prepared sweep", "[app][slurm]") {
-  const fs::path dir = fs::temp_directory_path() / ("drivelab_slurm_sweep_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const fs::path dir = temp_dir("slurm_sweep");
   {
     std::ofstream f(dir / "sweep.yaml");
     f << "name: slurm_tiny\nbase: " << kSource << "/configs/a2c_track.yaml\n"

@@ -19,29 +19,17 @@
 #include "app/sweep/sweep.h"
 #include "app/sweep/sweep_runner.h"
 #include "app/sweep/sweep_store.h"
+#include "tests/app/app_test_util.h"
 
 namespace fs = std::filesystem;
+using dl::test::temp_dir;
+using dl::test::write;
+using dl::test::slurp;
 using namespace dl::app;
 
 namespace {
 
 const std::string kBase = std::string(DRIVELAB_SOURCE_DIR) + "/configs/ppo_track.yaml";
-
-fs::path temp_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("drivelab_sweep_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 int count_lines(const fs::path& path) {
   std::ifstream in(path);

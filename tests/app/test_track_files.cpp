@@ -10,21 +10,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "tests/app/run_drivelab.h"
+#include "tests/app/app_test_util.h"
 
 namespace fs = std::filesystem;
+using dl::test::temp_dir;
+using dl::test::write;
 
 namespace {
 using dl::test::run;
-
-fs::path temp_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("drivelab_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
 
 // An ellipse racing line, 5 m between points, with the given right and left widths.
 std::string ellipse_csv(double a_m, double b_m, double w_right, double w_left) {

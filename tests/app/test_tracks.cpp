@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-#include "tests/app/run_drivelab.h"
+#include "tests/app/app_test_util.h"
 
 namespace fs = std::filesystem;
 
@@ -24,9 +24,7 @@ bool is_png(const fs::path& path) {
 }  // namespace
 
 TEST_CASE("a tiny track_gan run feeds tracks sample and a PPO run on generated tracks", "[cli][e2e][gan]") {
-  const fs::path dir = fs::temp_directory_path() / ("drivelab_test_tracks_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const fs::path dir = dl::test::temp_dir("tracks");
   const fs::path gan = dir / "gan";
   auto t = run("train " + std::string(DRIVELAB_SOURCE_DIR) + "/configs/track_gan.yaml --no-progress --run-dir " +
                gan.string() +
