@@ -11,7 +11,8 @@ torch_prefix=$("$py" -c 'import torch.utils; print(torch.utils.cmake_prefix_path
 export CCACHE_DISABLE=1
 rm -rf "$build"
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$torch_prefix" \
-      -DDRIVELAB_PCH="$pch" >/dev/null
+      -DDRIVELAB_PCH="$pch" >"$build.configure.log" 2>&1 || { tail -20 "$build.configure.log"; exit 1; }
+rm -f "$build.configure.log"
 timed() {  # label, then the build
   local label=$1
   /usr/bin/time -f "$label: wall %e s, CPU %U + %S s" cmake --build "$build" -j 2 >/dev/null 2>"$build.err" ||
