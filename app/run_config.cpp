@@ -18,9 +18,7 @@
 namespace dl::app {
 namespace {
 
-std::string join_path(const std::string& prefix, const std::string& key) {
-  return prefix.empty() ? key : prefix + "." + key;
-}
+using io::join_path;
 
 std::string node_kind(const YAML::Node& node) {
   switch (node.Type()) {
@@ -98,21 +96,8 @@ class Reader {
     known_.push_back(name);
     const YAML::Node node = map_[name];
     if (!node) return;
-    const std::string text = parse<std::string>(name, node);
-    std::vector<std::string> names;
-    for (const auto& [option_name, option_value] : options) {
-      if (text == option_name) {
-        value = option_value;
-        return;
-      }
-      names.push_back(option_name);
-    }
-    std::string allowed;
-    for (const auto& n : names) allowed += (allowed.empty() ? "" : ", ") + n;
-    std::string msg = "unknown value '" + text + "': expected one of " + allowed;
-    const std::string near = nearest_key(text, names);
-    if (!near.empty()) msg += " (did you mean '" + near + "'?)";
-    origin_.fail(join_path(prefix_, name), node, msg);
+    const std::string error = io::pick_choice(parse<std::string>(name, node), options, value);
+    if (!error.empty()) origin_.fail(join_path(prefix_, name), node, error);
   }
 
   template <class S>
@@ -135,15 +120,7 @@ class Reader {
       if (!moved.empty())
         origin_.fail(join_path(prefix_, key), kv.first,
                      "this key is now '" + moved + "' (the agent section is split by algorithm; docs/config.md)");
-      std::string msg = "unknown key";
-      const std::string near = nearest_key(key, known_);
-      if (!near.empty()) msg += " (did you mean '" + join_path(prefix_, near) + "'?)";
-      else {
-        std::string all;
-        for (const auto& k : known_) all += (all.empty() ? "" : ", ") + k;
-        msg += "; known keys here: " + all;
-      }
-      origin_.fail(join_path(prefix_, key), kv.first, msg);
+      origin_.fail(join_path(prefix_, key), kv.first, io::unknown_key_message(key, known_, prefix_));
     }
   }
 

@@ -26,4 +26,30 @@ std::string nearest_key(const std::string& word, const std::vector<std::string>&
   return best_distance <= limit ? best : "";
 }
 
+std::string join_path(const std::string& prefix, const std::string& key) {
+  return prefix.empty() ? key : prefix + "." + key;
+}
+
+namespace {
+std::string comma_list(const std::vector<std::string>& names) {
+  std::string all;
+  for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
+  return all;
+}
+}  // namespace
+
+std::string unknown_value_message(const std::string& value, const std::vector<std::string>& allowed) {
+  std::string msg = "unknown value '" + value + "': expected one of " + comma_list(allowed);
+  const std::string near = nearest_key(value, allowed);
+  if (!near.empty()) msg += " (did you mean '" + near + "'?)";
+  return msg;
+}
+
+std::string unknown_key_message(const std::string& key, const std::vector<std::string>& known,
+                                const std::string& prefix) {
+  const std::string near = nearest_key(key, known);
+  if (!near.empty()) return "unknown key (did you mean '" + join_path(prefix, near) + "'?)";
+  return "unknown key; known keys here: " + comma_list(known);
+}
+
 }  // namespace dl::io

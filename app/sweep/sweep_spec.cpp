@@ -12,6 +12,7 @@
 
 #include "app/run_config.h"
 #include "app/sweep/sweep.h"
+#include "io/names.h"
 #include "sim/rng.h"
 
 namespace fs = std::filesystem;
@@ -26,12 +27,6 @@ std::string flow_text(const YAML::Node& node) {
   YAML::Emitter out;
   out << YAML::Flow << node;
   return out.c_str();
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string all;
-  for (const auto& s : items) all += (all.empty() ? "" : ", ") + s;
-  return all;
 }
 
 std::string format_number(double x) {
@@ -53,11 +48,7 @@ struct SweepFile {
     for (const auto& kv : map) {
       const std::string key = kv.first.as<std::string>();
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-      const std::string near = nearest_key(key, known);
-      const std::string path = prefix.empty() ? key : prefix + "." + key;
-      fail(kv.first, path,
-           near.empty() ? "unknown key; known keys here: " + join(known)
-                        : "unknown key (did you mean '" + (prefix.empty() ? near : prefix + "." + near) + "'?)");
+      fail(kv.first, io::join_path(prefix, key), io::unknown_key_message(key, known, prefix));
     }
   }
 
@@ -76,16 +67,10 @@ struct SweepFile {
   template <class T>
   T choice(const YAML::Node& node, const std::string& key,
            std::initializer_list<std::pair<const char*, T>> options) const {
-    const std::string text = scalar<std::string>(node, key, "a name");
-    std::vector<std::string> names;
-    for (const auto& [name, value] : options) {
-      if (text == name) return value;
-      names.push_back(name);
-    }
-    const std::string near = nearest_key(text, names);
-    fail(node, key,
-         "unknown value '" + text + "': expected one of " + join(names) +
-             (near.empty() ? "" : " (did you mean '" + near + "'?)"));
+    T value{};
+    const std::string error = io::pick_choice(scalar<std::string>(node, key, "a name"), options, value);
+    if (!error.empty()) fail(node, key, error);
+    return value;
   }
 
   int integer(const YAML::Node& node, const std::string& key, int lo, int hi) const {

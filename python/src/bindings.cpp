@@ -48,11 +48,8 @@ namespace {
 
 // ---- Configs from dicts -----------------------------------------------------------------------------
 
-std::string join_path(const std::string& prefix, const std::string& key) {
-  return prefix.empty() ? key : prefix + "." + key;
-}
-
-using io::nearest_key;  // io/names.h: the rule the YAML reader and the CLI use
+using io::join_path;    // io/names.h: the paths, suggestions and messages the YAML reader uses
+using io::nearest_key;
 
 template <class T>
 std::string type_name() {
@@ -116,21 +113,8 @@ class DictReader {
     known_.push_back(name);
     const nb::handle node = get(name);
     if (!node) return;
-    const std::string text = parse<std::string>(name, node);
-    std::vector<std::string> names;
-    for (const auto& [option_name, option_value] : options) {
-      if (text == option_name) {
-        value = option_value;
-        return;
-      }
-      names.push_back(option_name);
-    }
-    std::string allowed;
-    for (const auto& n : names) allowed += (allowed.empty() ? "" : ", ") + n;
-    std::string msg = "unknown value '" + text + "': expected one of " + allowed;
-    const std::string near = nearest_key(text, names);
-    if (!near.empty()) msg += " (did you mean '" + near + "'?)";
-    fail_value(join_path(prefix_, name), msg);
+    const std::string error = io::pick_choice(parse<std::string>(name, node), options, value);
+    if (!error.empty()) fail_value(join_path(prefix_, name), error);
   }
 
   template <class S>
@@ -150,16 +134,7 @@ class DictReader {
       if (!nb::isinstance<nb::str>(k)) fail_type(join_path(prefix_, "?"), "keys must be strings, got " + describe(k));
       const std::string key = nb::cast<std::string>(k);
       if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
-      std::string msg = "unknown key";
-      const std::string near = nearest_key(key, known_);
-      if (!near.empty()) {
-        msg += " (did you mean '" + join_path(prefix_, near) + "'?)";
-      } else {
-        std::string all;
-        for (const auto& name : known_) all += (all.empty() ? "" : ", ") + name;
-        msg += "; known keys here: " + all;
-      }
-      fail_value(join_path(prefix_, key), msg);
+      fail_value(join_path(prefix_, key), io::unknown_key_message(key, known_, prefix_));
     }
   }
 
