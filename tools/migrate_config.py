@@ -8,7 +8,8 @@ Block-style YAML as drivelab's own configs are written: the flat keys under `age
 algorithm's section (agent.num_steps -> agent.ppo.num_steps), train.eval_every/checkpoint_every get their
 unit (train.eval_every_steps; agent.dt.*_gradient_steps, agent.gan.*_generator_steps), and dotted paths in
 sweep files (`agent.ent_coef: {...}`, `overrides: {train.eval_every: 50000}`) are renamed the same way.
-Comments stay with their keys. The table is the one in agents/agent_config.cpp (moved_config_key).
+Comments stay with their keys. The table is the one in agents/agent_config.cpp (moved_config_key);
+tests/app/test_migrate_config.cpp checks that the two agree for every algorithm.
 """
 import os
 import re
