@@ -3,10 +3,12 @@
 //
 // Each repeat trains every policy once, in turn, for the same env steps on the same env and seed: one env
 // thread, one LibTorch thread, CPU, no evaluation, no checkpoints. The entries are the median over repeats
-// of the seconds per env step (rollout, env, update all included) and the ratio to the first policy's
-// median (mlp by default), so "GTrXL costs x times the MLP per env step" is one command.
+// of the seconds per env step (rollout, env, update all included) and the ratio to the first entry's
+// median (mlp by default), so "GTrXL costs x times the MLP per env step" is one command. --config FILE adds
+// run configs as entries (their env, agent and num_envs), e.g. the memory comparison's three policies.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -14,6 +16,7 @@
 
 #include "agents/trainer.h"
 #include "app/commands.h"
+#include "app/run_config.h"
 #include "envs/registry.h"
 
 namespace dl::app {
@@ -45,11 +48,26 @@ struct Sample {
   double env_share = 0, inference_share = 0, update_share = 0;
 };
 
-Sample train_once(const std::string& env_id, const std::string& policy, int64_t steps, int num_envs) {
+// One entry: a policy body at the default sizes on `env_id`, or a run config file (its env, agent and
+// num_envs; the budget, threads, device and evaluation are the benchmark's).
+struct Entry {
+  std::string name;
+  std::string policy;       // default-size entry
+  std::string config_path;  // config entry
+};
+
+Sample train_once(const Entry& entry, const std::string& env_id, int64_t steps, int num_envs) {
   agents::TrainJob job;
-  job.env = envs::default_env_config(env_id);
-  job.agent.algo = "ppo";
-  job.agent.net.policy = policy;
+  if (!entry.config_path.empty()) {
+    RunConfig config = load_run_config(entry.config_path);
+    job.env = config.env;
+    job.agent = config.agent;
+    num_envs = config.train.num_envs;
+  } else {
+    job.env = envs::default_env_config(env_id);
+    job.agent.algo = "ppo";
+    job.agent.net.policy = entry.policy;
+  }
   job.train.total_steps = steps;
   job.train.num_envs = num_envs;
   job.train.num_threads = 1;
@@ -83,35 +101,49 @@ int bench_ppo(const BenchArgs& args) {
     std::fprintf(stderr, "bench --env: '%s' is not a registered env (drivelab envs lists them)\n", env_id.c_str());
     return kExitBadInput;
   }
+  std::vector<Entry> entries;
   const std::vector<std::string> policies =
-      args.policies.empty() ? std::vector<std::string>{"mlp", "gtrxl", "lstm"} : args.policies;
-  for (const auto& p : policies)
+      args.policies.empty() && args.configs.empty() ? std::vector<std::string>{"mlp", "gtrxl", "lstm"} : args.policies;
+  for (const auto& p : policies) {
     if (p != "mlp" && p != "gtrxl" && p != "lstm") {
       std::fprintf(stderr, "bench --policy: '%s' is not mlp, gtrxl or lstm\n", p.c_str());
       return kExitBadInput;
     }
+    entries.push_back({p, p, ""});
+  }
+  for (const auto& path : args.configs) {
+    const RunConfig config = load_run_config(path);  // a bad file is a ConfigError: exit 2 with its message
+    if (config.agent.algo != "ppo") {
+      std::fprintf(stderr, "bench --config: %s trains agent.algo '%s'; --ppo times ppo only\n", path.c_str(),
+                   config.agent.algo.c_str());
+      return kExitBadInput;
+    }
+    entries.push_back({std::filesystem::path(path).stem().string(), "", path});
+  }
   // Whole updates: the default rollout is num_steps (128) per env.
   const int64_t per_update = static_cast<int64_t>(agents::PPOConfig{}.num_steps) * args.num_envs;
   const int64_t steps = std::max<int64_t>(per_update, args.ppo_steps / per_update * per_update);
 
   std::map<std::string, std::vector<Sample>> samples;
   for (int rep = 0; rep < args.repeats; ++rep)
-    for (const auto& p : policies) {
-      samples[p].push_back(train_once(env_id, p, steps, args.num_envs));
+    for (const auto& e : entries) {
+      samples[e.name].push_back(train_once(e, env_id, steps, args.num_envs));
       if (!args.json)
-        std::fprintf(stderr, "bench --ppo: repeat %d %s %.1f us/step\n", rep + 1, p.c_str(),
-                     samples[p].back().us_per_step);
+        std::fprintf(stderr, "bench --ppo: repeat %d %s %.1f us/step\n", rep + 1, e.name.c_str(),
+                     samples[e.name].back().us_per_step);
     }
+  std::vector<std::string> names;
+  for (const auto& e : entries) names.push_back(e.name);
 
   auto med = [&](const std::string& p, double Sample::*field) {
     std::vector<double> v;
     for (const auto& s : samples[p]) v.push_back(s.*field);
     return median(v);
   };
-  const double reference = med(policies.front(), &Sample::us_per_step);
+  const double reference = med(names.front(), &Sample::us_per_step);
   if (args.json) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& p : policies) {
+    for (const auto& p : names) {
       std::vector<double> each;
       for (const auto& s : samples[p]) each.push_back(s.us_per_step);
       list.push_back({{"policy", p}, {"us_per_env_step", med(p, &Sample::us_per_step)}, {"each", each},
@@ -125,11 +157,12 @@ int bench_ppo(const BenchArgs& args) {
                             .c_str());
     return kExitOk;
   }
-  std::printf("PPO on %s, %lld env steps x %d repeats, %d envs, 1 env thread, 1 torch thread, CPU\n",
+  std::printf("PPO on %s (configs: their own env), %lld env steps x %d repeats, %d envs (configs: their own), 1 env "
+              "thread, 1 torch thread, CPU\n",
               env_id.c_str(), static_cast<long long>(steps), args.repeats, args.num_envs);
-  std::printf("%-7s %14s %8s %9s %11s %8s\n", "policy", "us/env step", "ratio", "env", "inference", "update");
-  for (const auto& p : policies)
-    std::printf("%-7s %14.1f %8.2f %8.0f%% %10.0f%% %7.0f%%\n", p.c_str(), med(p, &Sample::us_per_step),
+  std::printf("%-14s %14s %8s %9s %11s %8s\n", "policy", "us/env step", "ratio", "env", "inference", "update");
+  for (const auto& p : names)
+    std::printf("%-14s %14.1f %8.2f %8.0f%% %10.0f%% %7.0f%%\n", p.c_str(), med(p, &Sample::us_per_step),
                 med(p, &Sample::us_per_step) / reference, 100 * med(p, &Sample::env_share),
                 100 * med(p, &Sample::inference_share), 100 * med(p, &Sample::update_share));
   return kExitOk;

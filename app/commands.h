@@ -53,7 +53,8 @@ struct BenchArgs {
   int max_threads = 0;            // 0 = cores
   // --ppo: PPO training wall time per env step of each policy body instead (app/bench_ppo.cpp)
   bool ppo = false;
-  std::vector<std::string> policies;  // empty = mlp, gtrxl, lstm; ratios are to the first
+  std::vector<std::string> policies;  // empty (and no configs) = mlp, gtrxl, lstm; ratios are to the first entry
+  std::vector<std::string> configs;   // run config files as further entries
   int64_t ppo_steps = 16384;          // env steps per training run (whole updates)
   int repeats = 3;                    // runs of each policy, alternating; medians are reported
 };
