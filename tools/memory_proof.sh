@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The memory proof (docs/memory.md): on each memory env, the frame-stacked MLP, the LSTM and GTrXL trained
 # at equal env steps over several seeds, each run's last checkpoint evaluated on 30 test tracks, then
-# tools/memory_proof.py summarises. Two runs at a time under nice -n 10 (the machine is shared).
+# tools/memory_proof.py summarises. JOBS runs at a time (default 2) under nice -n 10 (the machine is shared).
 #
-#   tools/memory_proof.sh OUT_ROOT "cue blackout" "1 2 3 4 5"
+#   tools/memory_proof.sh OUT_ROOT "cue blackout laps" "1 2 3 4 5"
 set -euo pipefail
 root=${1:?usage: memory_proof.sh OUT_ROOT ENVS SEEDS}
 envs=${2:-"cue blackout"}
@@ -31,5 +31,5 @@ for seed in $seeds; do
     for policy in mlp lstm gtrxl; do jobs+=("$env $policy $seed"); done
   done
 done
-printf '%s\n' "${jobs[@]}" | xargs -P 2 -L 1 bash -c 'one "$0" "$1" "$2"'
+printf '%s\n' "${jobs[@]}" | xargs -P "${JOBS:-2}" -L 1 bash -c 'one "$0" "$1" "$2"'
 python3 "$(dirname "$0")/memory_proof.py" "$root"
