@@ -13,6 +13,8 @@ inline void fill_eval_result(const envs::EpisodeTally& tally, EvalResult& result
     result.lap_times_s.push_back(e.lap_time_s);
     result.progress.push_back(e.progress);
     result.laps_completed += e.lap_complete ? 1 : 0;
+    result.laps.push_back(e.laps);
+    result.later_lap_times_s.push_back(e.later_lap_time_s);
   }
 }
 

@@ -276,7 +276,9 @@ int64_t Rollout::collect(int64_t steps, bool first_episode_only) {
         episodes_.laps += infos[i].episode_lap_complete ? 1 : 0;
       }
     }
-    if (memory_.defined()) memory_.forget(done_mask(dones_, device_));
+    // Most steps end no episode: skip the tensor ops then.
+    if (memory_.defined() && std::any_of(dones_.begin(), dones_.end(), [](uint8_t d) { return d != 0; }))
+      memory_.forget(done_mask(dones_, device_));
     load_obs(vec_->obs(), /*update_stats=*/true, all_obs);
     inference_s_ += post_clock.seconds();
     ++t;

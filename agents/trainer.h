@@ -87,6 +87,8 @@ struct EvalResult {
   // Per episode, in the order of `returns` (empty where an evaluation loop does not record them):
   std::vector<float> lap_times_s;  // time of the first completed lap, -1 for none
   std::vector<float> progress;     // fraction of the lap's tiles visited when the episode ended (1 = lap)
+  std::vector<int> laps;           // laps completed (multi-lap envs: track-laps)
+  std::vector<float> later_lap_times_s;  // mean time of laps 2, 3, ...; -1 with fewer than 2 laps
 };
 // Loads a run folder or checkpoint as an Actor (agents/algorithm.h: load_actor; its env comes from inside it,
 // or env_override) and runs episodes with run_episodes (agents/actor.h).

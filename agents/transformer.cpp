@@ -38,6 +38,9 @@ TransformerMemory TransformerMemory::select(const torch::Tensor& index) const {
   const auto idx = index.to(valid.device());
   m.valid = valid.index_select(0, idx);
   for (const auto& h : hidden) m.hidden.push_back(h.index_select(0, idx));
+  for (const auto& kv : key_values) m.key_values.push_back(kv.index_select(0, idx));
+  m.key_values_owner = key_values_owner;
+  m.key_values_version = key_values_version;
   return m;
 }
 
@@ -46,6 +49,9 @@ TransformerMemory TransformerMemory::to(torch::Device device) const {
   if (!defined()) return m;
   m.valid = valid.to(device);
   for (const auto& h : hidden) m.hidden.push_back(h.to(device));
+  for (const auto& kv : key_values) m.key_values.push_back(kv.to(device));
+  m.key_values_owner = key_values_owner;
+  m.key_values_version = key_values_version;
   return m;
 }
 
@@ -77,10 +83,15 @@ MultiHeadAttentionImpl::MultiHeadAttentionImpl(int64_t d_model, int64_t n_heads,
 
 torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& context,
                                               const torch::Tensor& mask) {
-  const int64_t b = x.size(0), t = x.size(1), s = context.size(1), d = x.size(2);
+  return attend(x, kv_(context), mask);
+}
+
+torch::Tensor MultiHeadAttentionImpl::attend(const torch::Tensor& x, const torch::Tensor& key_values,
+                                             const torch::Tensor& mask) {
+  const int64_t b = x.size(0), t = x.size(1), s = key_values.size(1), d = x.size(2);
   const int64_t dh = d / n_heads_;
   const auto q = q_(x).view({b, t, n_heads_, dh}).transpose(1, 2);
-  const auto kv = kv_(context).view({b, s, 2, n_heads_, dh});
+  const auto kv = key_values.view({b, s, 2, n_heads_, dh});
   const auto k = kv.select(2, 0).transpose(1, 2);
   const auto v = kv.select(2, 1).transpose(1, 2);
   const double p = is_training() ? dropout_ : 0.0;
@@ -106,7 +117,20 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch:
                                             const torch::Tensor& mask) {
   const auto h = norm_attn_(x);
   const auto context = memory.defined() ? torch::cat({norm_attn_(memory), h}, 1) : h;
-  auto a = torch::dropout(attention_(h, context, mask), dropout_, is_training());
+  return after_attention(x, attention_(h, context, mask));
+}
+
+std::pair<torch::Tensor, torch::Tensor> TransformerBlockImpl::forward_cached(const torch::Tensor& x,
+                                                                             const torch::Tensor& memory_kv,
+                                                                             const torch::Tensor& mask) {
+  const auto h = norm_attn_(x);
+  auto kv = torch::cat({memory_kv, attention_->key_values(h)}, 1);
+  auto out = after_attention(x, attention_->attend(h, kv, mask));
+  return {std::move(out), std::move(kv)};
+}
+
+torch::Tensor TransformerBlockImpl::after_attention(const torch::Tensor& x, const torch::Tensor& attention_out) {
+  auto a = torch::dropout(attention_out, dropout_, is_training());
   // GTrXL puts a ReLU on each sublayer's output before the gate; the ungated block is a plain pre-LN one.
   const auto y = gated_ ? gate_attn_(x, torch::relu(a)) : x + a;
   auto f = torch::dropout(ff2_(torch::relu(ff1_(norm_ff_(y)))), dropout_, is_training());
@@ -177,6 +201,11 @@ TransformerOutput GatedTransformerImpl::forward(const torch::Tensor& x, const Tr
   const bool with_memory = memory && memory->defined();
   if (with_memory && (memory->valid.size(0) != batch || static_cast<int64_t>(memory->hidden.size()) != config_.n_layers))
     throw std::invalid_argument("transformer: memory does not match the batch or the layer count");
+  // The rollout's and evaluation's case: one step, no gradient. Only that case may read or write the
+  // key/value cache, so gradients always flow through projections of the stored hidden states.
+  if (with_memory && steps == 1 && !starts.defined() && !torch::GradMode::is_enabled() &&
+      memory->length() == config_.memory_length)
+    return forward_step(x, *memory);
   const auto mask = build_mask(batch, steps, memory, starts, x.device());
 
   TransformerOutput out;
@@ -204,6 +233,44 @@ TransformerOutput GatedTransformerImpl::forward(const torch::Tensor& x, const Tr
     const auto current = key_valid.logical_and(key_episode.eq(query_episode.narrow(1, steps - 1, 1)));
     out.memory.valid = keep_last(current, config_.memory_length, 0.0);
   }
+  out.output = final_norm_(h);
+  return out;
+}
+
+int64_t GatedTransformerImpl::parameter_version() const {
+  int64_t version = 0;
+  for (const auto& p : parameters()) version += static_cast<int64_t>(p._version());
+  return version;
+}
+
+TransformerOutput GatedTransformerImpl::forward_step(const torch::Tensor& x, const TransformerMemory& memory) {
+  const int64_t batch = x.size(0), m = config_.memory_length;
+  const auto device = x.device();
+  const int64_t version = parameter_version();
+  const bool cached = memory.key_values_owner == this && memory.key_values_version == version &&
+                      static_cast<int64_t>(memory.key_values.size()) == config_.n_layers;
+  // build_mask for one query at position m: distances m .. 0 to [memory; x], every key allowed but the
+  // invalid memory slots (no starts inside a one-step segment, and the window reaches exactly m back).
+  const auto distance = torch::arange(m, -1, -1, torch::TensorOptions().dtype(torch::kLong).device(device))
+                            .clamp(0, config_.max_distance);
+  const auto key_valid = torch::cat({memory.valid.to(device), torch::ones({batch, 1}, torch::TensorOptions().dtype(torch::kBool).device(device))}, 1);
+  const auto mask = relative_bias_.index_select(1, distance)
+                        .view({1, config_.n_heads, 1, m + 1})
+                        .masked_fill(key_valid.logical_not().view({batch, 1, 1, m + 1}), kNegInf);
+
+  TransformerOutput out;
+  auto h = x;
+  for (size_t l = 0; l < blocks_.size(); ++l) {
+    const auto& mem = memory.hidden[l];
+    out.memory.hidden.push_back(torch::cat({mem.to(h.dtype()), h}, 1).narrow(1, 1, m));
+    const auto memory_kv = cached ? memory.key_values[l] : blocks_[l]->memory_key_values(mem.to(h.dtype()));
+    auto [next, kv] = blocks_[l]->forward_cached(h, memory_kv, mask);
+    out.memory.key_values.push_back(kv.narrow(1, 1, m));
+    h = std::move(next);
+  }
+  out.memory.valid = key_valid.narrow(1, 1, m);
+  out.memory.key_values_owner = this;
+  out.memory.key_values_version = version;
   out.output = final_norm_(h);
   return out;
 }

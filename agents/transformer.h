@@ -28,6 +28,7 @@
 // (causality, episode starts, invalid memory) and the relative bias travel as one additive float mask.
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
@@ -51,6 +52,14 @@ struct TransformerOptions {
 struct TransformerMemory {
   std::vector<torch::Tensor> hidden;
   torch::Tensor valid;
+  // Inference cache (one step per call, no gradient: rollouts, evaluation, watch): per layer, the keys and
+  // values [B, M, 2 D] its attention made of the memory slots, so a step projects only its own token
+  // instead of all M + 1. It belongs to the transformer that wrote it and holds for the parameter versions
+  // it saw (key_values_owner, key_values_version); any other forward recomputes them from `hidden`, so a
+  // cache that outlived an optimizer step is never read. Rows of forgotten slots are stale but masked.
+  std::vector<torch::Tensor> key_values;
+  const void* key_values_owner = nullptr;
+  int64_t key_values_version = -1;
 
   bool defined() const { return valid.defined(); }
   int64_t length() const { return valid.defined() ? valid.size(1) : 0; }
@@ -81,6 +90,10 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   MultiHeadAttentionImpl(int64_t d_model, int64_t n_heads, double dropout);
   // x [B, T, D] queries; context [B, S, D] keys and values (S >= T); mask [B or 1, H or 1, T, S] float.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& context, const torch::Tensor& mask);
+  // The two halves of forward: keys and values of a context [B, S, D] -> [B, S, 2 D], and attention of x
+  // over them (what the inference cache of TransformerMemory keeps between steps).
+  torch::Tensor key_values(const torch::Tensor& context) { return kv_(context); }
+  torch::Tensor attend(const torch::Tensor& x, const torch::Tensor& key_values, const torch::Tensor& mask);
 
  private:
   int64_t n_heads_;
@@ -94,8 +107,15 @@ class TransformerBlockImpl : public torch::nn::Module {
   explicit TransformerBlockImpl(const TransformerOptions& config);
   // x [B, T, D]; memory [B, M, D] or undefined; mask as MultiHeadAttention's with S = M + T.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& memory, const torch::Tensor& mask);
+  // Inference with cached keys and values: x [B, T, D], memory_kv [B, M, 2 D] (memory_key_values of the
+  // memory). Returns the block's output and the keys and values of [memory; x], [B, M + T, 2 D].
+  std::pair<torch::Tensor, torch::Tensor> forward_cached(const torch::Tensor& x, const torch::Tensor& memory_kv,
+                                                         const torch::Tensor& mask);
+  torch::Tensor memory_key_values(const torch::Tensor& memory) { return attention_->key_values(norm_attn_(memory)); }
 
  private:
+  torch::Tensor after_attention(const torch::Tensor& x, const torch::Tensor& attention_out);
+
   bool gated_;
   double dropout_;
   torch::nn::LayerNorm norm_attn_{nullptr}, norm_ff_{nullptr};
@@ -128,6 +148,10 @@ class GatedTransformerImpl : public torch::nn::Module {
   // The additive mask [B, H, T, M + T] and, for the memory update, each key's episode index.
   torch::Tensor build_mask(int64_t batch, int64_t steps, const TransformerMemory* memory,
                            const torch::Tensor& starts, torch::Device device) const;
+  // One step per batch row with memory and no gradient: the cached keys and values, a mask of a few ops.
+  // The same outputs and memory as forward's general path (to rounding: the projections run on other shapes).
+  TransformerOutput forward_step(const torch::Tensor& x, const TransformerMemory& memory);
+  int64_t parameter_version() const;  // changes whenever a parameter is written in place (optimizer, load)
 
   TransformerOptions config_;
   std::vector<TransformerBlock> blocks_;

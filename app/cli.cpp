@@ -100,6 +100,15 @@ int run_cli(int argc, char** argv) {
   bench_cmd->add_option("--num-envs", bench.num_envs, "Envs in the vectorized entries")->check(CLI::Range(1, 4096));
   bench_cmd->add_option("--env", bench.envs, "Only these envs (repeatable)");
   bench_cmd->add_option("--max-threads", bench.max_threads, "Most threads to try (0 = cores)")->check(CLI::Range(0, 1024));
+  bench_cmd->add_flag("--ppo", bench.ppo,
+                      "Instead: PPO training wall time per env step of each policy (default sizes, 1 env and 1 torch "
+                      "thread, CPU; --env picks the env, default track-blackout) and the ratio to the first");
+  bench_cmd->add_option("--policy", bench.policies, "--ppo: policies to time (repeatable; default mlp gtrxl lstm)");
+  bench_cmd->add_option("--config", bench.configs, "--ppo: a run config (ppo) timed as one more entry (repeatable)");
+  bench_cmd->add_option("--ppo-steps", bench.ppo_steps, "--ppo: env steps per training run")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  bench_cmd->add_option("--repeats", bench.repeats, "--ppo: runs of each policy (alternating; medians reported)")
+      ->check(CLI::Range(1, 1000));
 
   auto* version_cmd = app.add_subcommand("version", "Print the versions of drivelab, LibTorch, Box2D and SDL, and CUDA.");
 

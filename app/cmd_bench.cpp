@@ -1,4 +1,5 @@
-// drivelab/app: `drivelab bench`: environment throughput, reset time and the Box2D floor.
+// drivelab/app: `drivelab bench`: environment throughput, reset time and the Box2D floor (`--ppo`: training
+// wall time per env step of each policy, app/bench_ppo.cpp).
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -9,6 +10,7 @@
 namespace dl::app {
 
 int cmd_bench(const BenchArgs& args) {
+  if (args.ppo) return bench_ppo(args);
   bench::BenchOptions options;
   options.seconds_per_case = args.seconds;
   options.envs = args.envs;

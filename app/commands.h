@@ -1,6 +1,7 @@
 // drivelab/app: the subcommands. Each returns the process exit code:
 //   0 success, 1 runtime failure (e.g. NaN loss, I/O), 2 bad input (config, arguments, files).
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -50,8 +51,15 @@ struct BenchArgs {
   int num_envs = 16;     // envs in the vectorized entries
   std::vector<std::string> envs;  // empty = all
   int max_threads = 0;            // 0 = cores
+  // --ppo: PPO training wall time per env step of each policy body instead (app/bench_ppo.cpp)
+  bool ppo = false;
+  std::vector<std::string> policies;  // empty (and no configs) = mlp, gtrxl, lstm; ratios are to the first entry
+  std::vector<std::string> configs;   // run config files as further entries
+  int64_t ppo_steps = 16384;          // env steps per training run (whole updates)
+  int repeats = 3;                    // runs of each policy, alternating; medians are reported
 };
 int cmd_bench(const BenchArgs& args);
+int bench_ppo(const BenchArgs& args);  // app/bench_ppo.cpp
 
 // A subcommand added by its own file, and the function that runs it once parsed.
 using CommandHook = std::pair<CLI::App*, std::function<int()>>;

@@ -59,6 +59,11 @@ struct Info {
   int episode_length = 0;
   float episode_lap_time_s = -1;  // -1 if the lap was not completed
   bool episode_lap_complete = false;
+  // Multi-lap episodes (track-laps): the time of the lap completed at this step (-1 on other steps), and
+  // at the episode's end the laps completed and the mean time of laps 2, 3, ... (-1 with fewer than 2).
+  float lap_time_s = -1;
+  int episode_laps = 0;
+  float episode_later_lap_time_s = -1;
 };
 
 struct StepResult {

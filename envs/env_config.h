@@ -126,6 +126,8 @@ struct MemoryTaskConfig {
   float lane_band = 0.3f;         // |lateral offset| / half width beyond which the car is on one side
   float centre_penalty = 0.5f;    // before the gate, per step outside the centre band, as a share of
                                   // cue_reward / gate_steps (so the side of the road cannot hold the cue)
+  int laps = 3;                   // track-laps: laps of the same track per episode
+  float first_lap_scale = 0.25f;  // track-laps: reward of lap 1's steps, as a share (later laps count 1)
 };
 
 struct PixelConfig {
@@ -140,7 +142,7 @@ struct PixelConfig {
 };
 
 struct EnvConfig {
-  std::string id = "track";          // track | carracing | traffic | track-pomdp | track-blackout | track-cue
+  std::string id = "track";          // track | carracing | traffic | track-pomdp | track-blackout | track-cue | track-laps
   std::string preset = "medium";     // easy | medium | hard | circuit: track generator parameters
   sim::TrackConfig track;            // filled from the preset, then overridden by the config
   sim::CarConfig car;
@@ -164,7 +166,7 @@ struct EnvConfig {
   int frame_stack = 1;
   float dt_s = 0.02f;
   float pomdp_dropout = 0.0f;        // track-pomdp: probability that a step's lidar scan is blanked
-  MemoryTaskConfig memory;           // track-blackout, track-cue
+  MemoryTaskConfig memory;           // track-blackout, track-cue, track-laps
 };
 
 template <class V>
@@ -199,6 +201,8 @@ void visit_fields(MemoryTaskConfig& p, V& v) {
   v.field("cue_reward", p.cue_reward, "track-cue: reward for a whole gate on the cued side", 0.f, 1e6f);
   v.field("lane_band", p.lane_band, "track-cue: |offset| / half width that counts as a side", 0.f, 1.f);
   v.field("centre_penalty", p.centre_penalty, "track-cue: pre-gate cost per step off centre, share of the gate's per-step reward", 0.f, 100.f);
+  v.field("laps", p.laps, "track-laps: laps of one track per episode (scored mostly on laps 2..)", 2, 100);
+  v.field("first_lap_scale", p.first_lap_scale, "track-laps: share of its reward that lap 1 earns", 0.f, 1.f);
 }
 template <class V>
 void visit_fields(PixelConfig& p, V& v) {
@@ -240,7 +244,7 @@ void visit_fields(EnvConfig& c, V& v) {
   v.field("frame_stack", c.frame_stack, "observations stacked", 1, 64);
   v.field("dt_s", c.dt_s, "physics time step (s)", 0.001f, 0.1f);
   v.field("pomdp_dropout", c.pomdp_dropout, "track-pomdp: chance a step's lidar scan is blanked", 0.f, 1.f);
-  v.section("memory", c.memory, "memory tasks: track-blackout's blackouts, track-cue's cue and gate");
+  v.section("memory", c.memory, "memory tasks: track-blackout's blackouts, track-cue's cue and gate, track-laps' laps");
 }
 
 }  // namespace dl::envs

@@ -15,6 +15,8 @@ struct EpisodeRecord {
   float lap_time_s = -1;  // -1 if the lap was not completed
   float progress = 0;     // lap progress reported on the step that ended the episode
   bool lap_complete = false;
+  int laps = 0;                 // laps completed (more than 1 in multi-lap envs: track-laps)
+  float later_lap_time_s = -1;  // mean time of laps 2, 3, ...; -1 with fewer than 2 laps
 };
 
 class EpisodeTally {
@@ -28,7 +30,8 @@ class EpisodeTally {
     for (size_t i = 0; i < infos.size() && i < per_env_.size(); ++i) {
       if (!infos[i].episode_done || static_cast<int>(per_env_[i].size()) >= quota_[i]) continue;
       per_env_[i].push_back({infos[i].episode_return, infos[i].episode_length, infos[i].episode_lap_time_s,
-                             infos[i].lap_progress, infos[i].episode_lap_complete});
+                             infos[i].lap_progress, infos[i].episode_lap_complete, infos[i].episode_laps,
+                             infos[i].episode_later_lap_time_s});
       --remaining_;
     }
   }

@@ -36,6 +36,11 @@ void validate_memory_task(const EnvConfig& config) {
       throw std::invalid_argument("memory.clear_min_s (" + std::to_string(m.clear_min_s) +
                                   ") exceeds memory.clear_max_s (" + std::to_string(m.clear_max_s) + ")");
   }
+  if (config.id == "track-laps") {
+    if (config.lookahead.points > 0)
+      throw std::invalid_argument("lookahead.points (" + std::to_string(config.lookahead.points) +
+                                  ") must be 0 in track-laps: the road ahead is what the policy has to remember");
+  }
   if (config.id == "track-cue") {
     if (m.cue_steps >= m.gate_step)
       throw std::invalid_argument("memory.cue_steps (" + std::to_string(m.cue_steps) +
@@ -133,6 +138,43 @@ void CueTask::write(void* obs) const {
   out[layout_.size()] = steps_ < config_.cue_steps ? cue_ : 0.0f;
   // The flag is up for the observations the gate's steps are chosen from.
   out[layout_.size() + 1] = steps_ >= config_.gate_step && steps_ < config_.gate_step + config_.gate_steps ? 1.0f : 0.0f;
+}
+
+// ---- LapMemory ------------------------------------------------------------------------------------------
+
+LapMemory::LapMemory(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config)
+    : Wrapper(std::move(inner)), layout_(layout), config_(config) {
+  spec_ = appended(inner_->observation_spec(), {{0.f, 1.f}});
+  if (inner_->observation_spec().size() != layout.size())
+    throw std::invalid_argument("LapMemory: the observation does not have the lidar layout");
+  inner_obs_.resize(static_cast<size_t>(layout.size()));
+}
+
+void LapMemory::reset(uint64_t seed, void* obs, Info& info) {
+  laps_ = 0;
+  inner_->reset(seed, inner_obs_.data(), info);
+  write(obs);
+}
+
+StepResult LapMemory::step(const float* action, void* obs, Info& info) {
+  StepResult r = inner_->step(action, inner_obs_.data(), info);
+  // The step that completes lap 1 still belongs to lap 1.
+  if (laps_ == 0) r.reward *= config_.first_lap_scale;
+  if (info.lap_complete) {
+    ++laps_;
+    // The driving env ends an episode at a completed lap; the sim has already started counting the next
+    // one, so going on is all it takes. (Leaving the playfield in the very step that completes a lap would
+    // be lost here; the start line is on the road, far from the playfield's edge.)
+    if (laps_ < config_.laps) r.terminated = false;
+  }
+  write(obs);
+  return r;
+}
+
+void LapMemory::write(void* obs) const {
+  auto* out = static_cast<float*>(obs);
+  std::copy(inner_obs_.begin(), inner_obs_.end(), out);
+  out[layout_.size()] = static_cast<float>(laps_) / static_cast<float>(config_.laps);
 }
 
 }  // namespace dl::envs

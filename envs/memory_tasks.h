@@ -12,7 +12,13 @@
 //     cannot park the cue in its lateral position. Two elements are appended: the cue (0 once hidden)
 //     and a gate flag.
 //
-// Both draw from their own generator seeded by the reset seed (salted), so an episode is a function of
+//   LapMemory (track-laps): several laps of one track per episode (memory.laps), seen through a short
+//     lidar and no curvature look-ahead, so the road beyond a few tens of metres is known only to a
+//     policy that remembers the earlier laps. The inner env's lap completion ends the episode only after
+//     the last lap; the steps of lap 1 earn memory.first_lap_scale of their reward, so the return is
+//     scored mostly on the later laps. One element is appended: laps completed / laps.
+//
+// The first two draw from their own generator seeded by the reset seed (salted), so an episode is a function of
 // the seed and the actions, and count their own steps from the reset (they sit inside the time limit).
 #pragma once
 #include <memory>
@@ -66,6 +72,24 @@ class CueTask : public Wrapper {
   sim::Rng rng_;
   float cue_ = 1;
   int steps_ = 0;  // steps since reset
+};
+
+class LapMemory : public Wrapper {
+ public:
+  LapMemory(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config);
+  const Spec& observation_spec() const override { return spec_; }
+  void reset(uint64_t seed, void* obs, Info& info) override;
+  StepResult step(const float* action, void* obs, Info& info) override;
+  int laps_completed() const { return laps_; }
+
+ private:
+  void write(void* obs) const;
+
+  VectorObsLayout layout_;
+  MemoryTaskConfig config_;
+  Spec spec_;
+  std::vector<float> inner_obs_;
+  int laps_ = 0;  // laps completed since reset
 };
 
 // Checks a memory-task config against the episode length; throws std::invalid_argument naming the key.

@@ -8,7 +8,7 @@ namespace dl::envs {
 StateView::StateView(const EnvConfig& state_env, const sim::WorldOptions& world) {
   if (state_env.id == "carracing")
     throw std::invalid_argument("a state view needs a lidar env id (track, traffic, track-pomdp); got carracing");
-  if (state_env.id == "track-blackout" || state_env.id == "track-cue")
+  if (state_env.id == "track-blackout" || state_env.id == "track-cue" || state_env.id == "track-laps")
     throw std::invalid_argument("a state view cannot replay the memory task of '" + state_env.id + "'");
   if (state_env.frame_stack > 1)
     throw std::invalid_argument("a state view writes one step; the teacher's env stacks " +

@@ -109,6 +109,8 @@ void EpisodeStats::reset(uint64_t seed, void* obs, Info& info) {
   return_ = 0;
   length_ = 0;
   lap_time_s_ = -1;
+  laps_ = 0;
+  last_lap_end_ = 0;
   inner_->reset(seed, obs, info);
   info.episode_done = false;
 }
@@ -117,13 +119,21 @@ StepResult EpisodeStats::step(const float* action, void* obs, Info& info) {
   const StepResult r = inner_->step(action, obs, info);
   return_ += r.reward;
   ++length_;
-  if (info.lap_complete && lap_time_s_ < 0) lap_time_s_ = static_cast<float>(length_ * step_s_);
+  if (info.lap_complete) {
+    if (lap_time_s_ < 0) lap_time_s_ = static_cast<float>(length_ * step_s_);
+    info.lap_time_s = static_cast<float>((length_ - last_lap_end_) * step_s_);
+    last_lap_end_ = length_;
+    ++laps_;
+  }
   info.episode_done = r.terminated || r.truncated;
   if (info.episode_done) {
     info.episode_return = return_;
     info.episode_length = length_;
     info.episode_lap_time_s = lap_time_s_;
     info.episode_lap_complete = lap_time_s_ >= 0;
+    info.episode_laps = laps_;
+    if (laps_ >= 2)
+      info.episode_later_lap_time_s = static_cast<float>((last_lap_end_ * step_s_ - lap_time_s_) / (laps_ - 1));
   }
   return r;
 }

@@ -1,6 +1,6 @@
 // drivelab/envs: wrappers, as Env decorators. make_env stacks them in this order (inner to outer):
 //   driving env (action repeat inside) -> LidarDropout (track-pomdp) | SensorBlackout (track-blackout)
-//   | CueTask (track-cue) (envs/memory_tasks.h) -> FrameStack -> TimeLimit -> EpisodeStats
+//   | CueTask (track-cue) | LapMemory (track-laps) (envs/memory_tasks.h) -> FrameStack -> TimeLimit -> EpisodeStats
 // so the time limit counts agent steps (after repeat), and the statistics see the truncation.
 // Action repeat lives inside the driving env rather than here: it repeats physics steps, so a pixel env
 // renders once per agent step and an episode ending mid-repeat still gets its final observation.
@@ -88,7 +88,9 @@ class EpisodeStats : public Wrapper {
   float step_s_;
   double return_ = 0;
   int length_ = 0;
-  float lap_time_s_ = -1;
+  float lap_time_s_ = -1;   // the first lap's
+  int laps_ = 0;             // laps completed
+  int last_lap_end_ = 0;     // step at which the last lap was completed
 };
 
 }  // namespace dl::envs

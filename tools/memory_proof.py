@@ -48,6 +48,7 @@ def eval_curve(metrics_csv):
 
 def main():
     root = sys.argv[1]
+    lap_rows = []
     print("| env | policy | seeds | final test return, mean (95 % CI) | per seed | wall time per run, mean (s) |")
     print("|---|---|---|---|---|---|")
     for env in sorted(os.listdir(root)):
@@ -58,12 +59,19 @@ def main():
             pol_dir = os.path.join(env_dir, policy)
             if not os.path.isdir(pol_dir):
                 continue
-            finals, walls, curves = [], [], []
+            finals, walls, curves, lap1, later = [], [], [], [], []
             for seed in sorted(os.listdir(pol_dir)):
                 d = os.path.join(pol_dir, seed)
                 try:
                     with open(os.path.join(d, "eval.json")) as f:
-                        finals.append(json.load(f)["return_mean"])
+                        ev = json.load(f)
+                    finals.append(ev["return_mean"])
+                    # Multi-lap envs (track-laps): lap 1 against laps 2+ on the episodes that drove 2 or more.
+                    if ev.get("later_lap_time_mean_s", -1) >= 0:
+                        lap1.append(ev["lap1_time_mean_s_multi"])
+                        later.append(ev["later_lap_time_mean_s"])
+                        lap_rows.append((env, policy, seed, ev["lap1_time_mean_s_multi"], ev["later_lap_time_mean_s"],
+                                         sum(1 for t in ev["later_lap_times_s"] if t >= 0), len(ev["later_lap_times_s"])))
                     with open(os.path.join(d, "wall_s")) as f:
                         walls.append(float(f.read()))
                     curves.append(eval_curve(os.path.join(d, "run", "metrics.csv")))
@@ -89,6 +97,13 @@ def main():
                         if name.endswith(label):
                             f.write(f"{s},0,eval/return_mean,{v}\n")
                 os.replace(path + ".tmp", path)
+
+    if lap_rows:
+        print()
+        print("| env | policy | seed | lap 1 (s) | laps 2+ (s) | episodes with 2+ laps |")
+        print("|---|---|---|---|---|---|")
+        for env, policy, seed, a, b, n, total in lap_rows:
+            print(f"| {env} | {policy} | {seed} | {a:.1f} | {b:.1f} | {n} of {total} |")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The memory proof (docs/memory.md): on each memory env, the frame-stacked MLP, the LSTM and GTrXL trained
 # at equal env steps over several seeds, each run's last checkpoint evaluated on 30 test tracks, then
-# tools/memory_proof.py summarises. Two runs at a time under nice -n 10 (the machine is shared).
+# tools/memory_proof.py summarises. JOBS runs at a time (default 2) under nice -n 10 (the machine is shared).
 #
-#   tools/memory_proof.sh OUT_ROOT "cue blackout" "1 2 3 4 5"
+#   [JOBS=1] [OVERRIDES="train.total_steps=400000"] tools/memory_proof.sh OUT_ROOT "cue blackout lap" "1 2 3 4 5"
 set -euo pipefail
 root=${1:?usage: memory_proof.sh OUT_ROOT ENVS SEEDS}
 envs=${2:-"cue blackout"}
@@ -16,14 +16,15 @@ one() {  # env policy seed
   [ -f "$d/eval.json" ] && return 0
   rm -rf "$d" && mkdir -p "$d"
   local t0=$(date +%s.%N)
-  nice -n 10 "$bin" train "$cfg/$1_$2.yaml" train.seed=$3 --run-dir "$d/run" > "$d/train.log" 2>&1
+  # shellcheck disable=SC2086  # OVERRIDES: extra key=value arguments for every run (e.g. train.total_steps=400000)
+  nice -n 10 "$bin" train "$cfg/$1_$2.yaml" train.seed=$3 ${OVERRIDES:-} --run-dir "$d/run" > "$d/train.log" 2>&1
   local t1=$(date +%s.%N)
   echo "$t1 - $t0" | bc > "$d/wall_s"
   nice -n 10 "$bin" eval "$d/run/checkpoints/latest.pt" --episodes 30 --json > "$d/eval.json.tmp" 2> "$d/eval.log"
   mv "$d/eval.json.tmp" "$d/eval.json"
 }
 export -f one
-export root bin cfg
+export root bin cfg OVERRIDES
 
 jobs=()
 for seed in $seeds; do
@@ -31,5 +32,5 @@ for seed in $seeds; do
     for policy in mlp lstm gtrxl; do jobs+=("$env $policy $seed"); done
   done
 done
-printf '%s\n' "${jobs[@]}" | xargs -P 2 -L 1 bash -c 'one "$0" "$1" "$2"'
+printf '%s\n' "${jobs[@]}" | xargs -P "${JOBS:-2}" -L 1 bash -c 'one "$0" "$1" "$2"'
 python3 "$(dirname "$0")/memory_proof.py" "$root"

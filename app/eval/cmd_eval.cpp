@@ -218,6 +218,13 @@ int cmd_eval(const EvalArgs& args) {
   for (float t : result.lap_times_s)
     if (t >= 0) lap_times.push_back(t);
   const double lap_time_mean = lap_times.empty() ? -1.0 : mean_of(lap_times);
+  // Multi-lap envs (track-laps): lap 1 against the later laps, over the episodes that drove 2 or more.
+  std::vector<double> first_of_multi, later;
+  for (size_t k = 0; k < result.later_lap_times_s.size(); ++k)
+    if (result.later_lap_times_s[k] >= 0) {
+      later.push_back(result.later_lap_times_s[k]);
+      first_of_multi.push_back(result.lap_times_s[k]);
+    }
   if (args.json) {
     nlohmann::json j = {{"checkpoint", target.checkpoint},
                         {"tracks", args.tracks},
@@ -231,6 +238,12 @@ int cmd_eval(const EvalArgs& args) {
                         {"lap_time_mean_s", lap_time_mean},
                         {"returns", result.returns},
                         {"lap_times_s", result.lap_times_s}};
+    if (!result.laps.empty()) {
+      j["laps"] = result.laps;
+      j["later_lap_times_s"] = result.later_lap_times_s;
+      j["lap1_time_mean_s_multi"] = first_of_multi.empty() ? -1.0 : mean_of(first_of_multi);
+      j["later_lap_time_mean_s"] = later.empty() ? -1.0 : mean_of(later);
+    }
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("checkpoint  %s\n", target.checkpoint.c_str());
@@ -239,6 +252,9 @@ int cmd_eval(const EvalArgs& args) {
     std::printf("IQM         %.1f  (95%% bootstrap CI %.1f .. %.1f)\n", stats.iqm, stats.iqm_ci_low, stats.iqm_ci_high);
     std::printf("laps        %.0f%% completed, mean length %.0f steps\n", 100 * lap_rate, mean_length);
     if (lap_time_mean >= 0) std::printf("lap time    mean %.1f s over the %zu completed laps\n", lap_time_mean, lap_times.size());
+    if (!later.empty())
+      std::printf("later laps  lap 1 %.1f s, laps 2+ %.1f s (means over the %zu episodes with 2 or more laps)\n",
+                  mean_of(first_of_multi), mean_of(later), later.size());
   }
   return kExitOk;
 }

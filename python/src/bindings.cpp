@@ -306,6 +306,9 @@ std::vector<std::tuple<std::string, size_t, std::string>> info_layout() {
       {"episode_length", offsetof(Info, episode_length), "<i4"},
       {"episode_lap_time_s", offsetof(Info, episode_lap_time_s), "<f4"},
       {"episode_lap_complete", offsetof(Info, episode_lap_complete), "?"},
+      {"lap_time_s", offsetof(Info, lap_time_s), "<f4"},
+      {"episode_laps", offsetof(Info, episode_laps), "<i4"},
+      {"episode_later_lap_time_s", offsetof(Info, episode_later_lap_time_s), "<f4"},
   };
 }
 static_assert(sizeof(bool) == 1, "the Info view maps bool to NumPy's one-byte bool");

@@ -158,6 +158,64 @@ TEST_CASE("an episode start inside a segment hides everything before it", "[tran
   CHECK(max_diff(continued.narrow(0, 0, 1), net->forward(episode).output.narrow(1, 4, 2)) < 1e-5);
 }
 
+TEST_CASE("one-step inference with cached keys and values equals the uncached forward", "[transformer]") {
+  torch::manual_seed(8);
+  GatedTransformer net(small_config(/*memory_length=*/5));
+  net->eval();
+  const auto x = torch::randn({3, 9, 32});
+  // Reference: the same steps with gradients on, which never reads or writes the cache.
+  std::vector<torch::Tensor> reference;
+  auto memory = net->initial_memory(3, torch::kCPU);
+  for (int64_t t = 0; t < 9; ++t) {
+    auto out = net->forward(x.narrow(1, t, 1), &memory);
+    CHECK(out.memory.key_values.empty());
+    reference.push_back(out.output.detach());
+    memory = out.memory;
+  }
+  torch::NoGradGuard no_grad;
+  memory = net->initial_memory(3, torch::kCPU);
+  for (int64_t t = 0; t < 9; ++t) {
+    if (t == 4) memory.forget(torch::tensor({false, true, false}));  // a row's episode ends mid-way
+    auto out = net->forward(x.narrow(1, t, 1), &memory);
+    REQUIRE(out.memory.key_values.size() == 2);
+    if (t < 4) CHECK(max_diff(out.output, reference[t]) < 1e-5);
+    else CHECK(max_diff(out.output.narrow(0, 0, 1), reference[t].narrow(0, 0, 1)) < 1e-5);
+    memory = out.memory;
+  }
+  // The forgotten row behaves as a fresh episode that began at step 4.
+  auto fresh = net->initial_memory(1, torch::kCPU);
+  torch::Tensor last;
+  for (int64_t t = 4; t < 9; ++t) {
+    auto out = net->forward(x.narrow(0, 1, 1).narrow(1, t, 1), &fresh);
+    last = out.output;
+    fresh = out.memory;
+  }
+  auto again = memory;  // step 9 of row 1 from the cached memory, against the fresh episode's
+  const auto next = torch::randn({3, 1, 32});
+  CHECK(max_diff(net->forward(next, &again).output.narrow(0, 1, 1), net->forward(next.narrow(0, 1, 1), &fresh).output) < 1e-5);
+}
+
+TEST_CASE("a parameter update makes the transformer recompute its cached keys and values", "[transformer]") {
+  torch::manual_seed(9);
+  GatedTransformer net(small_config(/*memory_length=*/4));
+  net->eval();
+  torch::NoGradGuard no_grad;
+  auto memory = net->initial_memory(2, torch::kCPU);
+  for (int64_t t = 0; t < 6; ++t) memory = net->forward(torch::randn({2, 1, 32}), &memory).memory;
+  // An optimizer step writes the parameters in place; the cache was made with the old ones.
+  for (auto& p : net->parameters()) p.add_(0.05 * torch::randn_like(p));
+  const auto x = torch::randn({2, 1, 32});
+  auto uncached = memory;
+  uncached.key_values.clear();
+  const auto from_cache = net->forward(x, &memory).output;
+  const auto recomputed = net->forward(x, &uncached).output;
+  CHECK(max_diff(from_cache, recomputed) < 1e-6);
+  // ...and the check can fail: reading the stale cache gives something else.
+  auto stale = memory;
+  stale.key_values_version = net->forward(x, &uncached).memory.key_values_version;
+  CHECK(max_diff(net->forward(x, &stale).output, recomputed) > 1e-4);
+}
+
 TEST_CASE("transformer checkpoint round trip gives identical outputs", "[transformer]") {
   torch::manual_seed(7);
   GatedTransformer saved(small_config(/*memory_length=*/4));

@@ -77,7 +77,7 @@ TEST_CASE("envs lists every registered env with its specs", "[cli]") {
   auto j = nlohmann::json::parse(r.output);
   std::vector<std::string> ids;
   for (const auto& e : j) ids.push_back(e["id"]);
-  CHECK(ids == std::vector<std::string>{"track", "carracing", "traffic", "track-pomdp", "track-blackout", "track-cue"});
+  CHECK(ids == std::vector<std::string>{"track", "carracing", "traffic", "track-pomdp", "track-blackout", "track-cue", "track-laps"});
   CHECK(j[1]["observation"]["shape"] == nlohmann::json({96, 96, 3}));
 }
 

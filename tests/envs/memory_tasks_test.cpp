@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "envs/driving_env.h"
+#include "envs/expert.h"
 #include "envs/memory_tasks.h"
 #include "envs/registry.h"
 
@@ -174,4 +175,96 @@ TEST_CASE("track-cue: a gate past the time limit or a cue into the gate is a con
   c = default_env_config("track-blackout");
   c.memory.blackout_min_s = 4;
   CHECK_THROWS_WITH(make_env(c), Catch::Contains("memory.blackout_min_s"));
+}
+
+namespace {
+
+struct LapRun {
+  std::vector<float> lap_times_s;     // info.lap_time_s at each completed lap
+  std::vector<float> lap_returns;     // reward summed per lap (the step completing a lap counts to it)
+  std::vector<float> lap_flags;       // the appended element after each lap completion
+  Info last;                          // info of the final step
+  bool terminated = false, truncated = false;
+};
+
+// The privileged scripted expert (envs/expert.h) driving one episode of track-laps.
+LapRun expert_laps(const EnvConfig& c, uint64_t seed) {
+  Runner r(c);
+  r.reset(seed);
+  ExpertDriver expert;
+  const auto flag = static_cast<size_t>(layout_of(c).size());
+  LapRun run;
+  run.lap_returns.push_back(0);
+  CHECK(r.obs[flag] == 0.0f);
+  for (int i = 0; i < c.max_steps; ++i) {
+    const dl::sim::Action a = expert.act(*find_world(*r.env));
+    const StepResult s = r.step({a.steer, a.gas, a.brake});
+    run.lap_returns.back() += s.reward;
+    if (r.info.lap_complete) {
+      run.lap_times_s.push_back(r.info.lap_time_s);
+      run.lap_flags.push_back(r.obs[flag]);
+      run.lap_returns.push_back(0);
+    } else {
+      CHECK(r.info.lap_time_s == -1.0f);
+    }
+    if (s.terminated || s.truncated) {
+      run.terminated = s.terminated;
+      run.truncated = s.truncated;
+      break;
+    }
+  }
+  run.last = r.info;
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("track-laps: one episode is memory.laps laps of one track, each lap's time reported", "[envs][memory]") {
+  const EnvConfig c = default_env_config("track-laps");
+  REQUIRE(c.memory.laps == 3);
+  CHECK(layout_of(c).lookahead_points == 0);  // nothing of the road ahead but a 20 m lidar
+  const LapRun run = expert_laps(c, 11);
+  // The episode ends at the third lap, not the first, and is terminated (not cut by the time limit).
+  REQUIRE(run.lap_times_s.size() == 3);
+  CHECK(run.terminated);
+  CHECK_FALSE(run.truncated);
+  CHECK(run.lap_flags == std::vector<float>{1.0f / 3, 2.0f / 3, 1.0f});
+  for (float t : run.lap_times_s) {
+    CHECK(t > 10);  // 340-400 m laps
+    CHECK(t < 40);
+  }
+  CHECK(run.last.episode_done);
+  CHECK(run.last.episode_laps == 3);
+  CHECK(run.last.episode_lap_time_s == Approx(run.lap_times_s[0]));
+  CHECK(run.last.episode_later_lap_time_s == Approx(0.5 * (run.lap_times_s[1] + run.lap_times_s[2])));
+  CHECK(run.last.episode_length * c.dt_s * c.action_repeat ==
+        Approx(run.lap_times_s[0] + run.lap_times_s[1] + run.lap_times_s[2]));
+  // The same track every lap: a driver that knows it laps in about the same time each time.
+  CHECK(std::abs(run.lap_times_s[2] - run.lap_times_s[1]) < 0.1 * run.lap_times_s[1]);
+}
+
+TEST_CASE("track-laps pays lap 1 first_lap_scale of its reward and later laps in full", "[envs][memory]") {
+  EnvConfig c = default_env_config("track-laps");
+  c.memory.first_lap_scale = 1;
+  const LapRun full = expert_laps(c, 12);
+  c.memory.first_lap_scale = 0.25f;
+  const LapRun scaled = expert_laps(c, 12);
+  REQUIRE(full.lap_returns.size() >= 3);
+  REQUIRE(scaled.lap_returns.size() == full.lap_returns.size());
+  CHECK(full.lap_returns[0] > 500);  // the tiles of a lap pay 1000 less the step penalties
+  CHECK(scaled.lap_returns[0] == Approx(0.25 * full.lap_returns[0]));
+  CHECK(scaled.lap_returns[1] == Approx(full.lap_returns[1]));
+  CHECK(scaled.lap_returns[2] == Approx(full.lap_returns[2]));
+}
+
+TEST_CASE("track-laps: two laps count, and look-ahead is refused", "[envs][memory]") {
+  EnvConfig c = default_env_config("track-laps");
+  c.memory.laps = 2;
+  const LapRun run = expert_laps(c, 13);
+  CHECK(run.lap_times_s.size() == 2);
+  CHECK(run.terminated);
+  CHECK(run.last.episode_laps == 2);
+  c = default_env_config("track-laps");
+  c.lookahead.points = 5;
+  CHECK_THROWS_WITH(make_env(c), Catch::Contains("lookahead.points"));
 }
