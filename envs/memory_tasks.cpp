@@ -53,14 +53,18 @@ void validate_memory_task(const EnvConfig& config) {
 
 // ---- SensorBlackout -------------------------------------------------------------------------------------
 
-SensorBlackout::SensorBlackout(std::unique_ptr<Env> inner, const VectorObsLayout& layout,
-                               const MemoryTaskConfig& config, float step_s)
-    : Wrapper(std::move(inner)), layout_(layout), config_(config), step_s_(step_s) {
-  spec_ = appended(inner_->observation_spec(), {{0.f, 1.f}});
+MemoryTask::MemoryTask(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config,
+                       std::initializer_list<std::pair<float, float>> appended_bounds, const char* task)
+    : Wrapper(std::move(inner)), layout_(layout), config_(config) {
+  spec_ = appended(inner_->observation_spec(), appended_bounds);
   if (inner_->observation_spec().size() != layout.size())
-    throw std::invalid_argument("SensorBlackout: the observation does not have the lidar layout");
+    throw std::invalid_argument(std::string(task) + ": the observation does not have the lidar layout");
   inner_obs_.resize(static_cast<size_t>(layout.size()));
 }
+
+SensorBlackout::SensorBlackout(std::unique_ptr<Env> inner, const VectorObsLayout& layout,
+                               const MemoryTaskConfig& config, float step_s)
+    : MemoryTask(std::move(inner), layout, config, {{0.f, 1.f}}, "SensorBlackout"), step_s_(step_s) {}
 
 int SensorBlackout::draw_steps(float min_s, float max_s) {
   const double s = rng_.uniform(min_s, max_s);
@@ -103,12 +107,7 @@ void SensorBlackout::write(void* obs) const {
 // ---- CueTask --------------------------------------------------------------------------------------------
 
 CueTask::CueTask(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config)
-    : Wrapper(std::move(inner)), layout_(layout), config_(config) {
-  spec_ = appended(inner_->observation_spec(), {{-1.f, 1.f}, {0.f, 1.f}});
-  if (inner_->observation_spec().size() != layout.size())
-    throw std::invalid_argument("CueTask: the observation does not have the lidar layout");
-  inner_obs_.resize(static_cast<size_t>(layout.size()));
-}
+    : MemoryTask(std::move(inner), layout, config, {{-1.f, 1.f}, {0.f, 1.f}}, "CueTask") {}
 
 void CueTask::reset(uint64_t seed, void* obs, Info& info) {
   rng_.reseed(sim::Rng::mix(seed, kCueSalt));
@@ -143,12 +142,7 @@ void CueTask::write(void* obs) const {
 // ---- LapMemory ------------------------------------------------------------------------------------------
 
 LapMemory::LapMemory(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config)
-    : Wrapper(std::move(inner)), layout_(layout), config_(config) {
-  spec_ = appended(inner_->observation_spec(), {{0.f, 1.f}});
-  if (inner_->observation_spec().size() != layout.size())
-    throw std::invalid_argument("LapMemory: the observation does not have the lidar layout");
-  inner_obs_.resize(static_cast<size_t>(layout.size()));
-}
+    : MemoryTask(std::move(inner), layout, config, {{0.f, 1.f}}, "LapMemory") {}
 
 void LapMemory::reset(uint64_t seed, void* obs, Info& info) {
   laps_ = 0;

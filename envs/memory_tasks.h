@@ -21,7 +21,10 @@
 // The first two draw from their own generator seeded by the reset seed (salted), so an episode is a function of
 // the seed and the actions, and count their own steps from the reset (they sit inside the time limit).
 #pragma once
+#include <initializer_list>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "envs/env_config.h"
 #include "envs/observation.h"
@@ -29,12 +32,28 @@
 
 namespace dl::envs {
 
-class SensorBlackout : public Wrapper {
+// What the three tasks share: the lidar env inside, its observation copied into inner_obs_, and a spec of
+// that observation with `appended` elements (their bounds) at the end. Throws std::invalid_argument naming
+// `task` when the inner env's observation is not the lidar layout.
+class MemoryTask : public Wrapper {
+ public:
+  const Spec& observation_spec() const override { return spec_; }
+
+ protected:
+  MemoryTask(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config,
+             std::initializer_list<std::pair<float, float>> appended, const char* task);
+
+  VectorObsLayout layout_;
+  MemoryTaskConfig config_;
+  Spec spec_;
+  std::vector<float> inner_obs_;
+};
+
+class SensorBlackout : public MemoryTask {
  public:
   // step_s: simulated seconds per agent step (dt * action repeat).
   SensorBlackout(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config,
                  float step_s);
-  const Spec& observation_spec() const override { return spec_; }
   void reset(uint64_t seed, void* obs, Info& info) override;
   StepResult step(const float* action, void* obs, Info& info) override;
   bool blacked_out() const { return blackout_; }
@@ -44,20 +63,15 @@ class SensorBlackout : public Wrapper {
   void advance();  // one step of the clear/blackout schedule
   void write(void* obs) const;
 
-  VectorObsLayout layout_;
-  MemoryTaskConfig config_;
   float step_s_;
-  Spec spec_;
-  std::vector<float> inner_obs_;
   sim::Rng rng_;
   bool blackout_ = false;
   int remaining_ = 0;  // steps left in the current stretch
 };
 
-class CueTask : public Wrapper {
+class CueTask : public MemoryTask {
  public:
   CueTask(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config);
-  const Spec& observation_spec() const override { return spec_; }
   void reset(uint64_t seed, void* obs, Info& info) override;
   StepResult step(const float* action, void* obs, Info& info) override;
   float cue() const { return cue_; }
@@ -65,19 +79,14 @@ class CueTask : public Wrapper {
  private:
   void write(void* obs) const;
 
-  VectorObsLayout layout_;
-  MemoryTaskConfig config_;
-  Spec spec_;
-  std::vector<float> inner_obs_;
   sim::Rng rng_;
   float cue_ = 1;
   int steps_ = 0;  // steps since reset
 };
 
-class LapMemory : public Wrapper {
+class LapMemory : public MemoryTask {
  public:
   LapMemory(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config);
-  const Spec& observation_spec() const override { return spec_; }
   void reset(uint64_t seed, void* obs, Info& info) override;
   StepResult step(const float* action, void* obs, Info& info) override;
   int laps_completed() const { return laps_; }
@@ -85,10 +94,6 @@ class LapMemory : public Wrapper {
  private:
   void write(void* obs) const;
 
-  VectorObsLayout layout_;
-  MemoryTaskConfig config_;
-  Spec spec_;
-  std::vector<float> inner_obs_;
   int laps_ = 0;  // laps completed since reset
 };
 
