@@ -12,6 +12,7 @@
 
 #include "agents/trainer.h"
 #include "io/crc32.h"
+#include "io/names.h"
 
 namespace dl::agents {
 
@@ -58,8 +59,8 @@ class TextWriter {
   template <class T>
   void choice(const std::string& name, T& value,
               const std::vector<std::pair<std::string, T>>& options, const std::string& doc = {}) {
-    for (const auto& [label, option] : options)
-      if (option == value) out_ += prefix_ + name + "=" + std::string(label) + "\n";
+    const std::string chosen = io::choice_name(options, value);
+    if (!chosen.empty()) out_ += prefix_ + name + "=" + chosen + "\n";
   }
   template <class S>
   void section(const std::string& name, S& sub, const std::string& = {}) {
@@ -126,13 +127,8 @@ class TextReader {
               const std::vector<std::pair<std::string, T>>& options, const std::string& = {}) {
     auto it = values_.find(prefix_ + name);
     if (it == values_.end()) return;
-    for (const auto& [label, option] : options)
-      if (it->second == label) {
-        value = option;
-        values_.erase(it);
-        return;
-      }
-    bad_value(it->first, it->second);
+    if (!io::pick_choice(it->second, options, value).empty()) bad_value(it->first, it->second);
+    values_.erase(it);
   }
   template <class S>
   void section(const std::string& name, S& sub, const std::string& = {}) {

@@ -14,6 +14,7 @@
 #include "drivelab_default_config.h"
 #include "envs/registry.h"
 #include "io/files.h"
+#include "io/names.h"
 
 namespace dl::app {
 namespace {
@@ -180,8 +181,8 @@ class Writer {
   }
   template <class T>
   void choice(const char* name, T& value, const std::vector<std::pair<std::string, T>>& options, const char*) {
-    for (const auto& [option_name, option_value] : options)
-      if (option_value == value) out_ << YAML::Key << name << YAML::Value << option_name;
+    const std::string chosen = io::choice_name(options, value);
+    if (!chosen.empty()) out_ << YAML::Key << name << YAML::Value << chosen;
   }
   template <class S>
   void section(const char* name, S& sub, const char*) {

@@ -36,4 +36,13 @@ std::string pick_choice(const std::string& text, const Options& options, T& valu
   return unknown_value_message(text, names);
 }
 
+// The name of the option whose value is `value` (the first, if several), or "" when none is: what the config
+// writers (YAML, checkpoint text, Python dicts) write for a choice.
+template <class Options, class T>
+std::string choice_name(const Options& options, const T& value) {
+  for (const auto& [name, option] : options)
+    if (option == value) return std::string(name);
+  return "";
+}
+
 }  // namespace dl::io

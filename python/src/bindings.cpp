@@ -203,8 +203,8 @@ class DictWriter {
   }
   template <class T>
   void choice(const char* name, T& value, const std::vector<std::pair<std::string, T>>& options, const char*) {
-    for (const auto& [option_name, option_value] : options)
-      if (option_value == value) out_[name] = option_name;
+    const std::string chosen = io::choice_name(options, value);
+    if (!chosen.empty()) out_[name] = chosen;
   }
   template <class S>
   void section(const char* name, S& sub, const char*) {
