@@ -22,7 +22,6 @@ std::vector<Algorithm>& table() {
   return algorithms;
 }
 
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 void check_recurrent_allowed(const TrainJob& job, const Algorithm& algorithm) {
   if (!recurrent_policy(job.agent.net) || algorithm.recurrent_policies) return;
@@ -98,7 +97,7 @@ void check_train_job(const TrainJob& job) {
   try {
     probe = env_factory_or_default(job.env_factory)(job.env, 0);
   } catch (const std::exception& e) {
-    throw io::InputError("env: " + first_line(e.what()));
+    throw io::InputError("env: " + io::first_line(e.what()));
   }
   if (algorithm.check) algorithm.check(job, *probe);
 }
@@ -108,7 +107,7 @@ void check_policy_net(const TrainJob& job, const envs::Env& probe) {
     torch::NoGradGuard no_grad;
     ActorCritic(probe.observation_spec(), probe.action_spec(), job.agent.net);
   } catch (const std::exception& e) {
-    throw io::InputError("agent.net: " + first_line(e.what()));
+    throw io::InputError("agent.net: " + io::first_line(e.what()));
   }
 }
 
@@ -153,7 +152,7 @@ std::unique_ptr<Actor> load_actor(const std::string& target, const std::string& 
   } catch (const CheckpointError&) {
     throw;
   } catch (const std::exception& e) {
-    throw CheckpointError(path + ": cannot read the checkpoint: " + first_line(e.what()));
+    throw CheckpointError(path + ": cannot read the checkpoint: " + io::first_line(e.what()));
   }
   const Algorithm* algorithm = nullptr;
   for (const Algorithm& a : table())
@@ -169,7 +168,7 @@ std::unique_ptr<Actor> load_actor(const std::string& target, const std::string& 
   } catch (const io::InputError&) {
     throw;
   } catch (const std::exception& e) {
-    throw CheckpointError(path + ": cannot load the checkpoint: " + first_line(e.what()));
+    throw CheckpointError(path + ": cannot load the checkpoint: " + io::first_line(e.what()));
   }
 }
 

@@ -44,11 +44,6 @@ namespace dl::agents {
 
 namespace {
 
-// Squashed policies sample u and act tanh(u) scaled to the bounds; a recorded action at a bound would need
-// an infinite u, so targets stay this far inside.
-constexpr double kSquashEdge = 1e-3;
-// Evaluation episodes use seeds apart from training's, as the Session does.
-
 struct Pairs {
   torch::Tensor obs;      // [M, obs...] host: normalized float32, or raw uint8
   torch::Tensor actions;  // [M, A] host: raw actions (see policy.h)
@@ -59,7 +54,8 @@ struct Pairs {
 torch::Tensor raw_actions(const torch::Tensor& env_actions, const envs::ActionSpec& spec, bool squash) {
   if (spec.discrete || !squash) return env_actions;
   const auto low = torch::tensor(spec.box.low), high = torch::tensor(spec.box.high);
-  const auto unit = ((env_actions - low) / (high - low) * 2 - 1).clamp(-1 + kSquashEdge, 1 - kSquashEdge);
+  const auto unit =
+      ((env_actions - low) / (high - low) * 2 - 1).clamp(-1 + kSquashTargetEdge, 1 - kSquashTargetEdge);
   return torch::atanh(unit);
 }
 

@@ -12,6 +12,7 @@
 
 #include "agents/trainer.h"
 #include "io/crc32.h"
+#include "io/files.h"
 #include "io/names.h"
 
 namespace dl::agents {
@@ -155,7 +156,6 @@ std::vector<double> tensor_to_doubles(const torch::Tensor& t) {
   throw CheckpointError("checkpoint " + path + ": " + what);
 }
 
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 template <class T>
 T read_ivalue(torch::serialize::InputArchive& archive, const std::string& path, const std::string& key) {
@@ -187,7 +187,7 @@ void save_archive(torch::serialize::OutputArchive& archive, const std::string& p
       return size;
     });
   } catch (const std::exception& e) {
-    checkpoint_error(path, "could not serialize: " + first_line(e.what()));
+    checkpoint_error(path, "could not serialize: " + io::first_line(e.what()));
   }
   const uint64_t payload = bytes.size();
   const uint32_t crc = io::crc32(bytes.data(), bytes.size());
@@ -238,7 +238,7 @@ bool load_archive(const std::string& path, torch::serialize::InputArchive& archi
   try {
     archive.load_from(bytes.data(), size);
   } catch (const std::exception& e) {
-    checkpoint_error(path, "not a readable drivelab checkpoint (corrupt or truncated?): " + first_line(e.what()));
+    checkpoint_error(path, "not a readable drivelab checkpoint (corrupt or truncated?): " + io::first_line(e.what()));
   }
   return checked;
 }
@@ -431,7 +431,7 @@ void load_checkpoint_state(const std::string& path, ActorCritic& policy,
     throw;
   } catch (const std::exception& e) {
     std::string msg = e.what();
-    checkpoint_error(path, "model or optimizer do not match this config: " + msg.substr(0, msg.find('\n')));
+    checkpoint_error(path, "model or optimizer do not match this config: " + io::first_line(msg));
   }
   if (restore_rng) {
     at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the shared generator

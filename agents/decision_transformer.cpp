@@ -402,7 +402,7 @@ DTCheckpoint read_dt_checkpoint(const std::string& path) {
     c.model->load(weights);
   } catch (const c10::Error& e) {
     std::string msg = e.what();
-    throw fail("the model does not match its stated sizes: " + msg.substr(0, msg.find('\n')));
+    throw fail("the model does not match its stated sizes: " + io::first_line(msg));
   }
   check_module_finite(path, *c.model);
   c.runtime.state_mean = read_tensor("dt/state_mean");

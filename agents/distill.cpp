@@ -28,11 +28,7 @@ namespace dl::agents {
 namespace {
 
 constexpr const char* kTeacherKey = "agent.distill.teacher: ";
-// Squashed students sample u and act tanh(u) scaled to the bounds; a label at a bound would need an
-// infinite u, so targets stay this far inside (as BC's).
-constexpr double kSquashEdge = 1e-3;
 
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 const sim::World& world_of(envs::VectorEnv& envs, int i) {
   const sim::World* world = envs::find_world(envs.env(i));
@@ -116,7 +112,8 @@ LabelBuffer make_buffer(int64_t capacity, const envs::Spec& spec, int64_t action
 // Env actions to the policy's raw actions (unsquashed Gaussians and discrete indices are their own).
 float raw_component(float env_action, float low, float high, bool squash) {
   if (!squash) return env_action;
-  const double unit = std::clamp((env_action - low) / (high - low) * 2.0 - 1.0, -1 + kSquashEdge, 1 - kSquashEdge);
+  const double unit =
+      std::clamp((env_action - low) / (high - low) * 2.0 - 1.0, -1 + kSquashTargetEdge, 1 - kSquashTargetEdge);
   return static_cast<float>(std::atanh(unit));
 }
 
@@ -212,19 +209,19 @@ std::unique_ptr<Teacher> make_teacher(const std::string& teacher, const envs::En
   try {
     actor = load_actor(teacher, device.is_cuda() ? "cuda" : "cpu");
   } catch (const std::exception& e) {
-    throw io::InputError(kTeacherKey + first_line(e.what()));
+    throw io::InputError(kTeacherKey + io::first_line(e.what()));
   }
   std::unique_ptr<envs::StateView> view;
   try {
     view = std::make_unique<envs::StateView>(actor->env_config(), envs::world_config(student_env));
   } catch (const std::exception& e) {
-    throw io::InputError(kTeacherKey + teacher + ": " + first_line(e.what()));
+    throw io::InputError(kTeacherKey + teacher + ": " + io::first_line(e.what()));
   }
   if (!view->mismatch().empty()) throw io::InputError(kTeacherKey + teacher + ": " + view->mismatch());
   try {
     actor->check_spaces(view->spec(), student_actions);
   } catch (const std::exception& e) {
-    throw io::InputError(kTeacherKey + teacher + ": " + first_line(e.what()));
+    throw io::InputError(kTeacherKey + teacher + ": " + io::first_line(e.what()));
   }
   return std::make_unique<PolicyTeacher>(std::move(actor), std::move(*view));
 }

@@ -54,7 +54,7 @@ void run(const char* what, const std::function<c10::intrusive_ptr<c10d::Work>()>
     work->wait();
   } catch (const std::exception& e) {
     std::string detail = e.what();
-    detail = detail.substr(0, detail.find('\n'));
+    detail = io::first_line(detail);
     const auto& g = *group();
     throw std::runtime_error("distributed: rank " + std::to_string(g.world.rank) + " of " +
                              std::to_string(g.world.world_size) + ": " + what +
@@ -124,7 +124,7 @@ torch::Device join_from_env(torch::Device device) {
     std::string detail = e.what();
     throw std::runtime_error("distributed: rank " + std::to_string(w.rank) + " could not join " +
                              w.master_addr + ":" + std::to_string(w.master_port) + " with " +
-                             std::to_string(w.world_size) + " ranks: " + detail.substr(0, detail.find('\n')));
+                             std::to_string(w.world_size) + " ranks: " + io::first_line(detail));
   }
   g->device = g->host;
   if (device.is_cuda()) {
@@ -162,7 +162,7 @@ std::string share_from_rank0(const std::string& key, const std::string& value) {
   } catch (const std::exception& e) {
     std::string detail = e.what();
     throw std::runtime_error("distributed: rank " + std::to_string(g.world.rank) + ": no '" + key +
-                             "' from rank 0: " + detail.substr(0, detail.find('\n')));
+                             "' from rank 0: " + io::first_line(detail));
   }
 }
 

@@ -32,6 +32,10 @@
 
 namespace dl::agents {
 
+// Squashed policies sample u and act tanh(u) scaled to the bounds; a recorded action (BC, DAgger) or a
+// teacher's (distillation) at a bound would need an infinite u, so their targets stay this far inside.
+inline constexpr double kSquashTargetEdge = 1e-3;
+
 struct ActOutput {
   torch::Tensor action;      // raw, [B, A]
   torch::Tensor env_action;  // [B, A]

@@ -30,7 +30,7 @@ void check_init_from(const TrainJob& job, const envs::Env& probe) {
     load_checkpoint_state(source, policy, nullptr, /*restore_rng=*/false);  // the run's net must fit it
   } catch (const io::InputError& e) {
     const std::string what = e.what();
-    throw io::InputError("agent.ppo.init_from: " + what.substr(0, what.find('\n')) +
+    throw io::InputError("agent.ppo.init_from: " + io::first_line(what) +
                          " (agent.net must match the network of the run it starts from)");
   }
 }

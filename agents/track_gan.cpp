@@ -11,6 +11,7 @@
 #include "agents/rollout.h"
 #include "agents/trainer.h"
 #include "envs/track_shape.h"
+#include "io/files.h"
 #include "sim/track.h"
 
 namespace fs = std::filesystem;
@@ -249,7 +250,7 @@ int64_t load_gan_checkpoint(const std::string& path, Wgan& wgan) {
     sub("critic_optimizer", [&](auto& a) { wgan.critic_optimizer->load(a); });
   } catch (const c10::Error& e) {
     std::string msg = e.what();
-    throw fail("networks do not match this config: " + msg.substr(0, msg.find('\n')));
+    throw fail("networks do not match this config: " + io::first_line(msg));
   }
   check_module_finite(path, *wgan.generator);
   check_module_finite(path, *wgan.critic);

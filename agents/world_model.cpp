@@ -191,9 +191,7 @@ struct StageReader {
     try {
       module.load(weights);
     } catch (const std::exception& e) {
-      std::string msg = e.what();
-      if (const auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
-      throw fail("weights do not fit the recorded shape (" + msg + ")");
+      throw fail("weights do not fit the recorded shape (" + io::first_line(e.what()) + ")");
     }
     for (const auto& item : module.named_parameters())
       if (item.value().numel() > 0 && !torch::isfinite(item.value()).all().item<bool>())

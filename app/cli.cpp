@@ -14,6 +14,7 @@
 #include "app/sweep/sweep.h"
 #include "app/tracks/track_commands.h"
 #include "app/train/train_workers.h"
+#include "io/files.h"
 #include "sim/track.h"
 
 namespace dl::app {
@@ -181,7 +182,7 @@ int run_cli(int argc, char** argv) {
     return kExitBadInput;
   } catch (const io::InputError& e) {  // a missing, damaged or refused file (checkpoints, datasets, outputs)
     const std::string what = e.what();
-    std::fprintf(stderr, "drivelab: error: %s\n", one_line(what.substr(0, what.find('\n'))).c_str());
+    std::fprintf(stderr, "drivelab: error: %s\n", one_line(io::first_line(what)).c_str());
     return kExitBadInput;
   } catch (const sim::TrackError& e) {
     // A bad track file (or generator parameters no valid track comes from) is bad input.

@@ -21,6 +21,10 @@ struct InputError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The text up to its first newline: a library's multi-line message (LibTorch's carry a C++ backtrace) cut to
+// the one line our errors give.
+inline std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
 // Throws InputError "PATH: is a <kind>, not a regular file; refusing to replace it" when `path` exists
 // (following symlinks) and is not a regular file. A missing path is fine.
 void check_replaceable(const std::string& path);

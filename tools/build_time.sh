@@ -1,17 +1,20 @@
 #!/bin/bash
 # Cold and incremental build times of this checkout, ccache off (docs/performance.md, "Build time").
-#   tools/build_time.sh BUILD_DIR [ON|OFF]   (ON|OFF: DRIVELAB_PCH, default ON; BUILD_DIR is deleted first)
+#   tools/build_time.sh BUILD_DIR [PCH [UNITY]]   (ON|OFF: DRIVELAB_PCH and DRIVELAB_UNITY, default ON ON;
+#                                                  BUILD_DIR is deleted first)
 # Needs the LibTorch venv ./setup.sh made. Run it on an otherwise idle machine: it measures wall time.
 set -euo pipefail
-build=${1:?usage: tools/build_time.sh BUILD_DIR [ON|OFF]}
+build=${1:?usage: tools/build_time.sh BUILD_DIR [PCH [UNITY]]}
 pch=${2:-ON}
+unity=${3:-ON}
 src=$(cd "$(dirname "$0")/.." && pwd)
 py=${DRIVELAB_TORCH_VENV:-$HOME/.cache/drivelab/torch-2.13.0}/bin/python
 torch_prefix=$("$py" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)' 2>/dev/null)
 export CCACHE_DISABLE=1
 rm -rf "$build"
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$torch_prefix" \
-      -DDRIVELAB_PCH="$pch" >"$build.configure.log" 2>&1 || { tail -20 "$build.configure.log"; exit 1; }
+      -DDRIVELAB_PCH="$pch" -DDRIVELAB_UNITY="$unity" >"$build.configure.log" 2>&1 ||
+  { tail -20 "$build.configure.log"; exit 1; }
 rm -f "$build.configure.log"
 timed() {  # label, then the build
   local label=$1
@@ -19,7 +22,7 @@ timed() {  # label, then the build
     { tail -20 "$build.err"; exit 1; }
   tail -1 "$build.err"
 }
-timed "cold (PCH $pch)"
+timed "cold (PCH $pch, unity $unity)"
 # One-line edits, each undone afterwards (the file's content is restored byte for byte).
 for f in agents/ppo.cpp agents/session.h; do
   cp -p "$src/$f" "$build/edit.bak"

@@ -3,12 +3,12 @@
 # at equal env steps over several seeds, each run's last checkpoint evaluated on 30 test tracks, then
 # tools/memory_proof.py summarises. JOBS runs at a time (default 2) under nice -n 10 (the machine is shared).
 #
-#   [JOBS=1] [OVERRIDES="train.total_steps=400000"] tools/memory_proof.sh OUT_ROOT "cue blackout lap" "1 2 3 4 5"
+#   [JOBS=1] [BIN=path/to/drivelab] [OVERRIDES="train.total_steps=400000"] tools/memory_proof.sh OUT_ROOT "cue blackout lap" "1 2 3 4 5"
 set -euo pipefail
 root=${1:?usage: memory_proof.sh OUT_ROOT ENVS SEEDS}
 envs=${2:-"cue blackout"}
 seeds=${3:-"1 2 3 4 5"}
-bin=$(dirname "$0")/../build/drivelab
+bin=${BIN:-$(dirname "$0")/../build/drivelab}  # BIN: another binary (e.g. a copy, while build/ is rebuilt)
 cfg=$(dirname "$0")/../configs/memory
 
 one() {  # env policy seed

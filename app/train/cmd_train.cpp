@@ -42,7 +42,7 @@ void remove_stale_temp_files(const fs::path& run_dir) {
   static const char* const kWritten[] = {"metrics.csv.tmp", "config.yaml.tmp", "latest.pt.tmp", "best.pt.tmp",
                                          "learning_curve.png.tmp", "expert_use.png.tmp", "final_policy.gif.tmp"};
   std::error_code ec;
-  for (const fs::path dir : {run_dir, run_dir / "checkpoints"})
+  for (const fs::path& dir : {run_dir, run_dir / "checkpoints"})
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
       const std::string name = entry.path().filename().string();
       for (const char* prefix : kWritten)

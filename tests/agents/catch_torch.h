@@ -4,3 +4,10 @@
 #include <torch/torch.h>
 #undef CHECK
 #include <catch2/catch.hpp>
+
+namespace dl::testing {
+
+// The largest absolute difference between two tensors of one shape.
+inline double max_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
+
+}  // namespace dl::testing

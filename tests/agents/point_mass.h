@@ -95,4 +95,18 @@ inline agents::EnvFactoryFn point_mass_factory(int64_t nan_after = -1) {
   return [nan_after](const envs::EnvConfig& c, int) { return std::make_unique<PointMass>(c, nan_after); };
 }
 
+// A PPO job on 3 point-mass envs truncated at max_steps, with `net` and num_steps per rollout: the recurrent
+// policies' rollout and sequence tests.
+inline agents::TrainJob rollout_job(const agents::NetConfig& net, int num_steps, int max_steps) {
+  agents::TrainJob job;
+  job.env.max_steps = max_steps;
+  job.agent.net = net;
+  job.agent.ppo.num_steps = num_steps;
+  job.train.num_envs = 3;
+  job.train.num_threads = 1;
+  job.train.device = "cpu";
+  job.env_factory = point_mass_factory();
+  return job;
+}
+
 }  // namespace dl::testing

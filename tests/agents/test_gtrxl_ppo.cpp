@@ -13,7 +13,9 @@
 #include "point_mass.h"
 
 using namespace dl::agents;
+using dl::testing::max_diff;
 using dl::testing::point_mass_factory;
+using dl::testing::rollout_job;
 using dl::testing::CueEnv;
 using dl::testing::RecordingSink;
 namespace fs = std::filesystem;
@@ -31,19 +33,6 @@ NetConfig gtrxl_net(int memory_length, int sequence_length) {
   return net;
 }
 
-TrainJob rollout_job(const NetConfig& net, int num_steps, int max_steps) {
-  TrainJob job;
-  job.env.max_steps = max_steps;
-  job.agent.net = net;
-  job.agent.ppo.num_steps = num_steps;
-  job.train.num_envs = 3;
-  job.train.num_threads = 1;
-  job.train.device = "cpu";
-  job.env_factory = point_mass_factory();
-  return job;
-}
-
-double max_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
 fs::path fresh_dir(const std::string& name) {
   auto dir = fs::temp_directory_path() / ("drivelab_gtrxl_" + name + "_" + std::to_string(::getpid()));

@@ -13,7 +13,9 @@
 
 using namespace dl::agents;
 using dl::testing::CueEnv;
+using dl::testing::max_diff;
 using dl::testing::point_mass_factory;
+using dl::testing::rollout_job;
 namespace fs = std::filesystem;
 
 namespace {
@@ -27,19 +29,6 @@ NetConfig lstm_net(int sequence_length, int layers = 1) {
   return net;
 }
 
-TrainJob rollout_job(const NetConfig& net, int num_steps, int max_steps) {
-  TrainJob job;
-  job.env.max_steps = max_steps;
-  job.agent.net = net;
-  job.agent.ppo.num_steps = num_steps;
-  job.train.num_envs = 3;
-  job.train.num_threads = 1;
-  job.train.device = "cpu";
-  job.env_factory = point_mass_factory();
-  return job;
-}
-
-double max_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 #include "point_mass.h"
 
 using namespace dl::agents;
+using dl::testing::max_diff;
 
 namespace {
 
@@ -32,7 +33,6 @@ struct OneTorchThread {
   ~OneTorchThread() { torch::set_num_threads(previous); }
 };
 
-double max_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
 // Plain causal mask for a single block: -inf above the diagonal.
 torch::Tensor causal_mask(int64_t t) {
