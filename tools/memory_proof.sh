@@ -17,10 +17,14 @@ one() {  # env policy seed
   rm -rf "$d" && mkdir -p "$d"
   local t0=$(date +%s.%N)
   # shellcheck disable=SC2086  # OVERRIDES: extra key=value arguments for every run (e.g. train.total_steps=400000)
-  nice -n 10 "$bin" train "$cfg/$1_$2.yaml" train.seed=$3 ${OVERRIDES:-} --run-dir "$d/run" > "$d/train.log" 2>&1
+  if ! nice -n 10 "$bin" train "$cfg/$1_$2.yaml" train.seed=$3 ${OVERRIDES:-} --run-dir "$d/run" > "$d/train.log" 2>&1; then
+    echo "memory_proof: $1 $2 seed $3 failed (see $d/train.log); it is run again next time" >&2
+    return 1  # no eval.json: a killed or failed run is never summarised
+  fi
   local t1=$(date +%s.%N)
   echo "$t1 - $t0" | bc > "$d/wall_s"
-  nice -n 10 "$bin" eval "$d/run/checkpoints/latest.pt" --episodes 30 --json > "$d/eval.json.tmp" 2> "$d/eval.log"
+  nice -n 10 "$bin" eval "$d/run/checkpoints/latest.pt" --episodes 30 --json > "$d/eval.json.tmp" 2> "$d/eval.log" ||
+    { echo "memory_proof: evaluating $1 $2 seed $3 failed (see $d/eval.log)" >&2; return 1; }
   mv "$d/eval.json.tmp" "$d/eval.json"
 }
 export -f one
