@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agents/trainer.h"
+#include "tests/temp_folder.h"
 
 namespace dl::testing {
 
@@ -41,23 +42,6 @@ struct RecordingSink : agents::MetricsSink {
       if (r.name == name) return true;
     return false;
   }
-};
-
-// A fresh folder under the system's temporary directory, named by `tag` and the process id, removed with
-// everything in it at the end of the scope.
-struct TempFolder {
-  std::filesystem::path path;
-  explicit TempFolder(const std::string& tag)
-      : path(std::filesystem::temp_directory_path() / ("dl_" + tag + "_test_" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~TempFolder() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  TempFolder(const TempFolder&) = delete;
-  TempFolder& operator=(const TempFolder&) = delete;
 };
 
 }  // namespace dl::testing

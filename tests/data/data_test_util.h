@@ -11,21 +11,9 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "tests/temp_folder.h"
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    static int counter = 0;
-    path = std::filesystem::temp_directory_path() /
-           ("dl_data_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using TempDir = dl::testing::TempFolder;
 
 // Observations of 4 floats, continuous (steer, gas, brake) actions.
 inline dl::data::DatasetSpec small_spec() {

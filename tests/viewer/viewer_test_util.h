@@ -6,6 +6,7 @@
 #include <string>
 
 #include "render/raster/raster.h"
+#include "tests/temp_folder.h"
 
 namespace dl::viewer::testing {
 
@@ -16,17 +17,7 @@ inline uint64_t pixel_hash(const raster::Image& image) {
   return h;
 }
 
-// A fresh folder under the system temp dir, removed with the object.
-struct TempDir {
-  std::filesystem::path path;
-  explicit TempDir(const std::string& name)
-      : path(std::filesystem::temp_directory_path() / ("drivelab_viewer_" + name + "_" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using TempDir = dl::testing::TempFolder;
 
 // SDL reads its video driver from the environment when video starts.
 inline void use_offscreen_video() { ::setenv("SDL_VIDEODRIVER", "offscreen", 1); }
