@@ -128,6 +128,7 @@ struct MemoryTaskConfig {
                                   // cue_reward / gate_steps (so the side of the road cannot hold the cue)
   int laps = 3;                   // track-laps: laps of the same track per episode
   float first_lap_scale = 0.25f;  // track-laps: reward of lap 1's steps, as a share (later laps count 1)
+  int progress_features = 0;      // track-laps: sin/cos pairs of the lap progress's phase appended (0 = none)
 };
 
 struct PixelConfig {
@@ -203,6 +204,7 @@ void visit_fields(MemoryTaskConfig& p, V& v) {
   v.field("centre_penalty", p.centre_penalty, "track-cue: pre-gate cost per step off centre, share of the gate's per-step reward", 0.f, 100.f);
   v.field("laps", p.laps, "track-laps: laps of one track per episode (scored mostly on laps 2..)", 2, 100);
   v.field("first_lap_scale", p.first_lap_scale, "track-laps: share of its reward that lap 1 earns", 0.f, 1.f);
+  v.field("progress_features", p.progress_features, "track-laps: sin/cos pairs (harmonics 1..K) of the lap progress appended", 0, 16);
 }
 template <class V>
 void visit_fields(PixelConfig& p, V& v) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <stdexcept>
 #include <string>
 
@@ -12,7 +13,7 @@ namespace {
 constexpr uint64_t kBlackoutSalt = 0x626c61636b6f7574ULL;
 constexpr uint64_t kCueSalt = 0x6375655f7461736bULL;
 
-Spec appended(const Spec& inner, std::initializer_list<std::pair<float, float>> bounds) {
+Spec appended(const Spec& inner, const std::vector<std::pair<float, float>>& bounds) {
   if (inner.dtype != DType::f32 || inner.shape.size() != 1)
     throw std::invalid_argument("memory tasks need the lidar env's float vector observation");
   Spec spec = inner;
@@ -22,6 +23,12 @@ Spec appended(const Spec& inner, std::initializer_list<std::pair<float, float>> 
     spec.high.push_back(hi);
   }
   return spec;
+}
+
+std::vector<std::pair<float, float>> lap_bounds(const MemoryTaskConfig& config) {
+  std::vector<std::pair<float, float>> bounds{{0.f, 1.f}};  // laps completed / laps
+  for (int k = 0; k < 2 * config.progress_features; ++k) bounds.emplace_back(-1.f, 1.f);
+  return bounds;
 }
 
 }  // namespace
@@ -54,7 +61,7 @@ void validate_memory_task(const EnvConfig& config) {
 // ---- SensorBlackout -------------------------------------------------------------------------------------
 
 MemoryTask::MemoryTask(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config,
-                       std::initializer_list<std::pair<float, float>> appended_bounds, const char* task)
+                       const std::vector<std::pair<float, float>>& appended_bounds, const char* task)
     : Wrapper(std::move(inner)), layout_(layout), config_(config) {
   spec_ = appended(inner_->observation_spec(), appended_bounds);
   if (inner_->observation_spec().size() != layout.size())
@@ -142,7 +149,7 @@ void CueTask::write(void* obs) const {
 // ---- LapMemory ------------------------------------------------------------------------------------------
 
 LapMemory::LapMemory(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config)
-    : MemoryTask(std::move(inner), layout, config, {{0.f, 1.f}}, "LapMemory") {}
+    : MemoryTask(std::move(inner), layout, config, lap_bounds(config), "LapMemory") {}
 
 void LapMemory::reset(uint64_t seed, void* obs, Info& info) {
   laps_ = 0;
@@ -169,6 +176,11 @@ void LapMemory::write(void* obs) const {
   auto* out = static_cast<float*>(obs);
   std::copy(inner_obs_.begin(), inner_obs_.end(), out);
   out[layout_.size()] = static_cast<float>(laps_) / static_cast<float>(config_.laps);
+  const double phase = 2 * std::numbers::pi * static_cast<double>(inner_obs_[static_cast<size_t>(layout_.size() - 1)]);
+  for (int k = 1; k <= config_.progress_features; ++k) {
+    out[layout_.size() + 2 * k - 1] = static_cast<float>(std::sin(k * phase));
+    out[layout_.size() + 2 * k] = static_cast<float>(std::cos(k * phase));
+  }
 }
 
 }  // namespace dl::envs

@@ -16,12 +16,14 @@
 //     lidar and no curvature look-ahead, so the road beyond a few tens of metres is known only to a
 //     policy that remembers the earlier laps. The inner env's lap completion ends the episode only after
 //     the last lap; the steps of lap 1 earn memory.first_lap_scale of their reward, so the return is
-//     scored mostly on the later laps. One element is appended: laps completed / laps.
+//     scored mostly on the later laps. Appended: laps completed / laps, then, with
+//     memory.progress_features K > 0, sin and cos of 2 pi k p for k = 1..K of the lap progress p: a phase
+//     that attention can match against the same point of an earlier lap (a dot product of two such
+//     vectors peaks where the progresses are equal, which no linear function of p alone does).
 //
 // The first two draw from their own generator seeded by the reset seed (salted), so an episode is a function of
 // the seed and the actions, and count their own steps from the reset (they sit inside the time limit).
 #pragma once
-#include <initializer_list>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -41,7 +43,7 @@ class MemoryTask : public Wrapper {
 
  protected:
   MemoryTask(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config,
-             std::initializer_list<std::pair<float, float>> appended, const char* task);
+             const std::vector<std::pair<float, float>>& appended, const char* task);
 
   VectorObsLayout layout_;
   MemoryTaskConfig config_;

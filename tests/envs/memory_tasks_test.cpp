@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <numbers>
 #include <stdexcept>
 #include <vector>
 
@@ -267,4 +268,35 @@ TEST_CASE("track-laps: two laps count, and look-ahead is refused", "[envs][memor
   c = default_env_config("track-laps");
   c.lookahead.points = 5;
   CHECK_THROWS_WITH(make_env(c), Catch::Contains("lookahead.points"));
+}
+
+TEST_CASE("track-laps: progress_features append the lap progress's phase as sin/cos harmonics", "[envs][memory]") {
+  EnvConfig c = default_env_config("track-laps");
+  REQUIRE(c.memory.progress_features == 0);
+  const int64_t plain = make_env(c)->observation_spec().size();
+  c.memory.progress_features = 3;
+  Runner r(c);
+  const Spec& spec = r.env->observation_spec();
+  REQUIRE(spec.size() == plain + 6);
+  const auto layout = layout_of(c);
+  const auto progress = static_cast<size_t>(layout.size() - 1);  // the lidar layout's last element
+  const auto first = static_cast<size_t>(layout.size() + 1);      // after the laps-completed element
+  for (size_t i = first; i < first + 6; ++i) {
+    CHECK(spec.low[i] == -1.0f);
+    CHECK(spec.high[i] == 1.0f);
+  }
+  r.reset(21);
+  ExpertDriver expert;
+  float highest = 0;
+  for (int step = 0; step < 400; ++step) {
+    const dl::sim::Action a = expert.act(*find_world(*r.env));
+    r.step({a.steer, a.gas, a.brake});
+    const double phase = 2 * std::numbers::pi * r.obs[progress];
+    highest = std::max(highest, r.obs[progress]);
+    for (int k = 1; k <= 3; ++k) {
+      CHECK(r.obs[first + 2 * (k - 1)] == Approx(std::sin(k * phase)).margin(1e-6));
+      CHECK(r.obs[first + 2 * (k - 1) + 1] == Approx(std::cos(k * phase)).margin(1e-6));
+    }
+  }
+  CHECK(highest > 0.5f);  // the expert got well into the lap, so the phases were not all near 0
 }
