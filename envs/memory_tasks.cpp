@@ -148,8 +148,9 @@ void CueTask::write(void* obs) const {
 
 // ---- LapMemory ------------------------------------------------------------------------------------------
 
-LapMemory::LapMemory(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config)
-    : MemoryTask(std::move(inner), layout, config, lap_bounds(config), "LapMemory") {}
+LapMemory::LapMemory(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config,
+                     float lidar_range_m)
+    : MemoryTask(std::move(inner), layout, config, lap_bounds(config), "LapMemory"), lidar_range_m_(lidar_range_m) {}
 
 void LapMemory::reset(uint64_t seed, void* obs, Info& info) {
   laps_ = 0;
@@ -175,6 +176,10 @@ StepResult LapMemory::step(const float* action, void* obs, Info& info) {
 void LapMemory::write(void* obs) const {
   auto* out = static_cast<float*>(obs);
   std::copy(inner_obs_.begin(), inner_obs_.end(), out);
+  if (laps_ > 0 && config_.later_lidar_m > 0 && config_.later_lidar_m < lidar_range_m_) {
+    const float scale = lidar_range_m_ / config_.later_lidar_m;  // a fraction of the long reach -> of the short
+    for (int i = 0; i < layout_.lidar_rays; ++i) out[layout_.lidar_first() + i] = std::min(out[layout_.lidar_first() + i] * scale, 1.0f);
+  }
   out[layout_.size()] = static_cast<float>(laps_) / static_cast<float>(config_.laps);
   const double phase = 2 * std::numbers::pi * static_cast<double>(inner_obs_[static_cast<size_t>(layout_.size() - 1)]);
   for (int k = 1; k <= config_.progress_features; ++k) {

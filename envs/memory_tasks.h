@@ -19,7 +19,9 @@
 //     scored mostly on the later laps. Appended: laps completed / laps, then, with
 //     memory.progress_features K > 0, sin and cos of 2 pi k p for k = 1..K of the lap progress p: a phase
 //     that attention can match against the same point of an earlier lap (a dot product of two such
-//     vectors peaks where the progresses are equal, which no linear function of p alone does).
+//     vectors peaks where the progresses are equal, which no linear function of p alone does). With
+//     memory.later_lidar_m > 0, laps 2.. see through a lidar of that reach (readings as fractions of
+//     it): lap 1 is the look at the road, the later laps have to be driven from it.
 //
 // The first two draw from their own generator seeded by the reset seed (salted), so an episode is a function of
 // the seed and the actions, and count their own steps from the reset (they sit inside the time limit).
@@ -88,7 +90,9 @@ class CueTask : public MemoryTask {
 
 class LapMemory : public MemoryTask {
  public:
-  LapMemory(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config);
+  // lidar_range_m: the inner env's lidar reach, which memory.later_lidar_m shortens from lap 2 on.
+  LapMemory(std::unique_ptr<Env> inner, const VectorObsLayout& layout, const MemoryTaskConfig& config,
+            float lidar_range_m);
   void reset(uint64_t seed, void* obs, Info& info) override;
   StepResult step(const float* action, void* obs, Info& info) override;
   int laps_completed() const { return laps_; }
@@ -96,6 +100,7 @@ class LapMemory : public MemoryTask {
  private:
   void write(void* obs) const;
 
+  float lidar_range_m_;
   int laps_ = 0;  // laps completed since reset
 };
 

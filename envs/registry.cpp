@@ -129,7 +129,7 @@ std::unique_ptr<Env> make_env(const EnvConfig& config, int /*index*/) {
   if (config.id == "track-blackout")
     env = std::make_unique<SensorBlackout>(std::move(env), layout, config.memory, config.dt_s * config.action_repeat);
   if (config.id == "track-cue") env = std::make_unique<CueTask>(std::move(env), layout, config.memory);
-  if (config.id == "track-laps") env = std::make_unique<LapMemory>(std::move(env), layout, config.memory);
+  if (config.id == "track-laps") env = std::make_unique<LapMemory>(std::move(env), layout, config.memory, config.lidar.range_m);
   if (config.frame_stack > 1) env = std::make_unique<FrameStack>(std::move(env), config.frame_stack);
   env = std::make_unique<TimeLimit>(std::move(env), config.max_steps);
   return std::make_unique<EpisodeStats>(std::move(env), config.dt_s * config.action_repeat);

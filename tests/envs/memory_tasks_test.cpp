@@ -300,3 +300,38 @@ TEST_CASE("track-laps: progress_features append the lap progress's phase as sin/
   }
   CHECK(highest > 0.5f);  // the expert got well into the lap, so the phases were not all near 0
 }
+
+TEST_CASE("track-laps: later_lidar_m shortens the lidar from lap 2 on and leaves lap 1 alone", "[envs][memory]") {
+  EnvConfig c = default_env_config("track-laps");
+  Runner full(c);
+  c.memory.later_lidar_m = 5;
+  Runner cut(c);
+  const auto layout = layout_of(c);
+  const float scale = c.lidar.range_m / 5;
+  full.reset(31);
+  cut.reset(31);
+  ExpertDriver expert;
+  int laps = 0, lap1_steps = 0, later_steps = 0, hidden = 0;
+  for (int step = 0; step < c.max_steps && laps < 2; ++step) {
+    // The same actions in both (the expert reads the world, which the sensors do not change).
+    const dl::sim::Action a = expert.act(*find_world(*full.env));
+    full.step({a.steer, a.gas, a.brake});
+    cut.step({a.steer, a.gas, a.brake});
+    if (full.info.lap_complete) ++laps;
+    for (int i = 0; i < static_cast<int>(full.obs.size()); ++i) {
+      const auto k = static_cast<size_t>(i);
+      const bool ray = i >= layout.lidar_first() && i < layout.lidar_first() + layout.lidar_rays;
+      if (laps == 0 || !ray) {
+        CHECK(cut.obs[k] == full.obs[k]);
+      } else {
+        CHECK(cut.obs[k] == Approx(std::min(full.obs[k] * scale, 1.0f)));
+        hidden += full.obs[k] < 1 && cut.obs[k] == 1 ? 1 : 0;  // seen by the 20 m lidar, beyond 5 m
+      }
+    }
+    (laps == 0 ? lap1_steps : later_steps) += 1;
+  }
+  CHECK(laps == 2);
+  CHECK(lap1_steps > 100);
+  CHECK(later_steps > 100);
+  CHECK(hidden > 0);
+}
