@@ -1,4 +1,5 @@
-// Helpers shared by the agents tests: a metrics sink that keeps every scalar, and a temporary folder.
+// Helpers shared by the agents tests: a metrics sink that keeps every scalar, a temporary folder and the
+// learning tests' small CPU run.
 #pragma once
 #include <unistd.h>
 
@@ -43,5 +44,18 @@ struct RecordingSink : agents::MetricsSink {
     return false;
   }
 };
+
+// The learning tests' small CPU run: 8 envs stepped on one thread, one torch thread, seed 1, no evaluation
+// during training and `eval_episodes` at the end (final_eval_return).
+inline void small_cpu_run(agents::TrainConfig& train, int64_t total_steps, int eval_episodes) {
+  train.total_steps = total_steps;
+  train.num_envs = 8;
+  train.num_threads = 1;
+  train.torch_threads = 1;
+  train.seed = 1;
+  train.device = "cpu";
+  train.eval_every_steps = 0;
+  train.eval_episodes = eval_episodes;
+}
 
 }  // namespace dl::testing

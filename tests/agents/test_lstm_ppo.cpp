@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "agent_test_util.h"
 #include "agents/checkpoint.h"
 #include "agents/lstm.h"
 #include "agents/rollout.h"
@@ -177,14 +178,7 @@ TEST_CASE("PPO with an LSTM policy learns a cue it must remember", "[lstm][learn
   job.agent.ppo.num_steps = 24;
   job.agent.learning_rate = 1e-3f;
   job.agent.ppo.normalize_reward = false;
-  job.train.total_steps = 20'000;
-  job.train.num_envs = 8;
-  job.train.num_threads = 1;
-  job.train.torch_threads = 1;
-  job.train.seed = 1;
-  job.train.device = "cpu";
-  job.train.eval_every_steps = 0;
-  job.train.eval_episodes = 32;
+  dl::testing::small_cpu_run(job.train, 20'000, 32);
   job.env_factory = [](const dl::envs::EnvConfig&, int) { return std::make_unique<CueEnv>(kLength); };
   const auto lstm = train(job);
   INFO("lstm " << lstm.final_eval_return << " (best " << kLength << "; an MLP gets about 1)");

@@ -10,10 +10,10 @@
 #include <fstream>
 #include <numbers>
 
+#include "agent_test_util.h"
 #include "agents/trainer.h"
 #include "envs/expert.h"
 #include "envs/registry.h"
-#include "tests/temp_folder.h"
 
 using namespace dl::agents;
 
@@ -49,14 +49,7 @@ TrainResult train_tiny(const std::string& policy, int64_t steps) {
   job.agent.ppo.num_steps = 30;
   job.agent.learning_rate = 1e-3f;
   job.agent.ppo.gamma = 0.99f;
-  job.train.total_steps = steps;
-  job.train.num_envs = 8;
-  job.train.num_threads = 1;
-  job.train.torch_threads = 1;
-  job.train.seed = 1;
-  job.train.device = "cpu";
-  job.train.eval_every_steps = 0;
-  job.train.eval_episodes = 40;
+  dl::testing::small_cpu_run(job.train, steps, 40);
   return train(job);
 }
 
@@ -140,14 +133,7 @@ TrainResult train_tiny_blackout(const std::string& track_folder, const std::stri
   job.agent.ppo.num_steps = 128;
   job.agent.ppo.gamma = 0.99f;
   job.agent.ppo.ent_coef = 0.01f;
-  job.train.total_steps = 300'000;
-  job.train.num_envs = 8;
-  job.train.num_threads = 1;
-  job.train.torch_threads = 1;
-  job.train.seed = 1;
-  job.train.device = "cpu";
-  job.train.eval_every_steps = 0;
-  job.train.eval_episodes = 30;
+  dl::testing::small_cpu_run(job.train, 300'000, 30);
   return train(job);
 }
 
