@@ -47,6 +47,10 @@ void validate_memory_task(const EnvConfig& config) {
     if (config.lookahead.points > 0)
       throw std::invalid_argument("lookahead.points (" + std::to_string(config.lookahead.points) +
                                   ") must be 0 in track-laps: the road ahead is what the policy has to remember");
+    if (m.later_lidar_m > config.lidar.range_m)
+      throw std::invalid_argument("memory.later_lidar_m (" + std::to_string(m.later_lidar_m) +
+                                  ") exceeds lidar.range_m (" + std::to_string(config.lidar.range_m) +
+                                  "): the later laps' lidar can only be shorter than lap 1's");
   }
   if (config.id == "track-cue") {
     if (m.cue_steps >= m.gate_step)

@@ -334,4 +334,6 @@ TEST_CASE("track-laps: later_lidar_m shortens the lidar from lap 2 on and leaves
   CHECK(lap1_steps > 100);
   CHECK(later_steps > 100);
   CHECK(hidden > 0);
+  c.memory.later_lidar_m = 25;  // longer than the 20 m lidar
+  CHECK_THROWS_WITH(make_env(c), Catch::Contains("memory.later_lidar_m"));
 }
