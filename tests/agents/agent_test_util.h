@@ -1,12 +1,8 @@
 // Helpers shared by the agents tests: a metrics sink that keeps every scalar, a temporary folder and the
 // learning tests' small CPU run.
 #pragma once
-#include <unistd.h>
-
 #include <cstdint>
-#include <filesystem>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "agents/trainer.h"
