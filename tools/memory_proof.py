@@ -16,7 +16,8 @@ import sys
 
 # Two-sided 95 % critical values of Student's t by degrees of freedom.
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
-       10: 2.228, 11: 2.201, 12: 2.179, 14: 2.145, 19: 2.093, 29: 2.045}
+       10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110, 18: 2.101,
+       19: 2.093, 29: 2.045}
 
 
 def t95(df):
@@ -48,7 +49,7 @@ def eval_curve(metrics_csv):
 
 def main():
     root = sys.argv[1]
-    lap_rows = []
+    lap_rows, lap_means = [], []
     print("| env | policy | seeds | final test return, mean (95 % CI) | per seed | wall time per run, mean (s) |")
     print("|---|---|---|---|---|---|")
     for env in sorted(os.listdir(root)):
@@ -60,7 +61,8 @@ def main():
             if not os.path.isdir(pol_dir):
                 continue
             finals, walls, curves, lap1, later = [], [], [], [], []
-            for seed in sorted(os.listdir(pol_dir)):
+            seeds = sorted(os.listdir(pol_dir), key=lambda n: (len(n), n))  # seed2 before seed10
+            for seed in seeds:
                 d = os.path.join(pol_dir, seed)
                 try:
                     with open(os.path.join(d, "eval.json")) as f:
@@ -79,6 +81,9 @@ def main():
                     print(f"<!-- {d}: skipped ({e}) -->")
             if not finals:
                 continue
+            if lap1:
+                lap_means.append((env, policy, len(lap1), len(finals), mean_ci(lap1), mean_ci(later),
+                                  mean_ci([b - a for a, b in zip(lap1, later)])))
             m, ci = mean_ci(finals)
             per_seed = ", ".join(f"{v:.0f}" for v in finals)
             print(f"| {env} | {policy} | {len(finals)} | {m:.1f} ({m - ci:.1f} .. {m + ci:.1f}) | {per_seed} | "
@@ -98,6 +103,13 @@ def main():
                             f.write(f"{s},0,eval/return_mean,{v}\n")
                 os.replace(path + ".tmp", path)
 
+    if lap_means:
+        print()
+        print("| env | policy | seeds with 2+ laps | lap 1 (s) | laps 2+ (s) | laps 2+ minus lap 1 (s) |")
+        print("|---|---|---|---|---|---|")
+        for env, policy, n, total, a, b, d in lap_means:
+            cells = " | ".join(f"{m:.1f} ({m - ci:.1f} .. {m + ci:.1f})" for m, ci in (a, b, d))
+            print(f"| {env} | {policy} | {n} of {total} | {cells} |")
     if lap_rows:
         print()
         print("| env | policy | seed | lap 1 (s) | laps 2+ (s) | episodes with 2+ laps |")
