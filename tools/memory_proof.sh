@@ -3,7 +3,8 @@
 # at equal env steps over several seeds, each run's last checkpoint evaluated on 30 test tracks, then
 # tools/memory_proof.py summarises. JOBS runs at a time (default 2) under nice -n 10 (the machine is shared).
 #
-#   [JOBS=1] [BIN=path/to/drivelab] [OVERRIDES="train.total_steps=400000"] tools/memory_proof.sh OUT_ROOT "cue blackout lap" "1 2 3 4 5"
+#   [JOBS=1] [BIN=path/to/drivelab] [OVERRIDES="train.total_steps=400000"] [POLICIES="mlp gtrxl"] \
+#     tools/memory_proof.sh OUT_ROOT "cue blackout lap" "1 2 3 4 5"
 set -euo pipefail
 root=${1:?usage: memory_proof.sh OUT_ROOT ENVS SEEDS}
 envs=${2:-"cue blackout"}
@@ -33,7 +34,7 @@ export root bin cfg OVERRIDES
 jobs=()
 for seed in $seeds; do
   for env in $envs; do
-    for policy in mlp lstm gtrxl; do jobs+=("$env $policy $seed"); done
+    for policy in ${POLICIES:-mlp lstm gtrxl}; do jobs+=("$env $policy $seed"); done
   done
 done
 printf '%s\n' "${jobs[@]}" | xargs -P "${JOBS:-2}" -L 1 bash -c 'one "$0" "$1" "$2"'
