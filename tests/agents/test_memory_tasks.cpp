@@ -165,7 +165,7 @@ double expert_return(const dl::envs::EnvConfig& config, int episodes) {
 
 }  // namespace
 
-TEST_CASE("on a tiny track-blackout, GTrXL turns the way it saw the road go; an MLP or a 4-step window cannot",
+TEST_CASE("on a tiny track-blackout, GTrXL turns the way it saw the road go and an MLP or a 4-step window cannot",
           "[memory][learning]") {
   dl::testing::TempFolder tracks("tiny_blackout");
   write_rounded_loop(tracks.file("left.txt"), false);
