@@ -31,6 +31,11 @@ struct NetConfig {
   GTrXLConfig gtrxl;                   // policy: gtrxl
   LSTMConfig lstm;                     // policy: lstm
   MoEConfig moe;                       // mixture-of-experts MLP bodies (experts 0 = dense)
+  // > 0 (ppo): weight of an auxiliary loss in which a linear head on the actor's features predicts the road
+  // ahead, the env's look-ahead curvatures (env.lookahead.points of them) as the observation writes them,
+  // read from the simulation on every step, also where the observation hides them (track-laps' later laps
+  // with memory.first_lap_lookahead). A privileged target in training only; acting never reads the head.
+  float road_ahead_coef = 0.0f;
 };
 
 // Policies that carry a memory between steps (trained by PPO on sequences).
@@ -156,6 +161,9 @@ void visit_fields(NetConfig& c, V& v) {
   v.section("gtrxl", c.gtrxl, "transformer memory policy (policy: gtrxl)");
   v.section("lstm", c.lstm, "LSTM memory policy (policy: lstm)");
   v.section("moe", c.moe, "mixture-of-experts bodies");
+  v.field("road_ahead_coef", c.road_ahead_coef,
+          "ppo: > 0: weight of an auxiliary loss predicting the road ahead (env.lookahead) from the policy's features",
+          0.f, 1000.f);
 }
 
 // The algorithm table's names as choice options (agents/algorithm.cpp): the table is the one list.

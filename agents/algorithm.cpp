@@ -32,6 +32,17 @@ void check_recurrent_allowed(const TrainJob& job, const Algorithm& algorithm) {
                        allowed + " only, not " + job.agent.algo);
 }
 
+// agent.net.road_ahead_coef > 0 needs an algorithm whose update adds the loss and an env look-ahead to predict.
+void check_road_ahead_allowed(const TrainJob& job, const Algorithm& algorithm) {
+  if (job.agent.net.road_ahead_coef <= 0) return;
+  if (!algorithm.road_ahead_loss)
+    throw io::InputError("agent.net.road_ahead_coef: agent.algo " + job.agent.algo +
+                         " does not add the road-ahead loss (ppo does); set it to 0");
+  if (job.env.lookahead.points < 1)
+    throw io::InputError("agent.net.road_ahead_coef: needs env.lookahead.points > 0 (it is 0): the road ahead it "
+                         "predicts is the env's look-ahead");
+}
+
 }  // namespace
 
 void register_algorithm(Algorithm algorithm) {
@@ -85,6 +96,7 @@ Algorithm actor_critic_algorithm(std::string name, std::string summary,
 TrainResult train(const TrainJob& job) {
   const Algorithm& algorithm = find_algorithm(job.agent.algo);
   check_recurrent_allowed(job, algorithm);
+  check_road_ahead_allowed(job, algorithm);
   return algorithm.train(job);
 }
 
@@ -92,6 +104,7 @@ void check_train_job(const TrainJob& job) {
   resolve_device(job.train.device);
   const Algorithm& algorithm = find_algorithm(job.agent.algo);
   check_recurrent_allowed(job, algorithm);
+  check_road_ahead_allowed(job, algorithm);
   // The env as the run builds it: bad track files, generator files and env options are found here.
   std::unique_ptr<envs::Env> probe;
   try {
@@ -105,7 +118,8 @@ void check_train_job(const TrainJob& job) {
 void check_policy_net(const TrainJob& job, const envs::Env& probe) {
   try {
     torch::NoGradGuard no_grad;
-    ActorCritic(probe.observation_spec(), probe.action_spec(), job.agent.net);
+    ActorCritic(probe.observation_spec(), probe.action_spec(), job.agent.net,
+                road_ahead_outputs(job.env, job.agent.net));
   } catch (const std::exception& e) {
     throw io::InputError("agent.net: " + io::first_line(e.what()));
   }

@@ -43,6 +43,7 @@ struct Algorithm {
   Resume resume = Resume::restart;
   LearningCurve curve = LearningCurve::returns;
   bool recurrent_policies = false;  // whether agent.net.policy may be a recurrent one (gtrxl, lstm)
+  bool road_ahead_loss = false;     // whether its update adds agent.net.road_ahead_coef's loss (policy.h)
   bool actor_critic = false;        // its checkpoints hold an ActorCritic (save_checkpoint), as export reads
   bool data_parallel = false;       // trains across ranks (agents/distributed.h: Session all-reduces)
   // Whether train.total_steps, eval_every_steps and checkpoint_every_steps (env steps) are its budget and

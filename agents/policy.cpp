@@ -10,7 +10,7 @@ constexpr double kMinLogStd = -20.0, kMaxLogStd = 2.0;
 }  // namespace
 
 ActorCriticImpl::ActorCriticImpl(const envs::Spec& obs_spec, const envs::ActionSpec& action_spec,
-                                 const NetConfig& net) {
+                                 const NetConfig& net, int64_t road_ahead_outputs) {
   const Activation act = parse_activation(net.activation);
   image_ = obs_spec.dtype == envs::DType::u8;
   discrete_ = action_spec.discrete;
@@ -91,6 +91,10 @@ ActorCriticImpl::ActorCriticImpl(const envs::Spec& obs_spec, const envs::ActionS
   }
   orthogonal_init(actor_head_, kPolicyHeadGain);
   orthogonal_init(critic_head_, kValueHeadGain);
+  if (road_ahead_outputs > 0) {
+    road_ahead_head_ = register_module("road_ahead_head", torch::nn::Linear(features, road_ahead_outputs));
+    orthogonal_init(road_ahead_head_, 1.0);
+  }
 
   if (!discrete_) {
     if (state_dependent_std_) {
@@ -129,6 +133,7 @@ ActorCriticImpl::Heads ActorCriticImpl::heads_from(const torch::Tensor& actor_fe
   Heads h;
   if (critic_features.defined()) h.value = critic_head_->forward(critic_features).squeeze(-1);
   h.actor_out = actor_head_->forward(actor_features);
+  if (road_ahead_head_) h.road_ahead = road_ahead_head_->forward(actor_features);
   if (!discrete_)
     h.log_std = state_dependent_std_
                     ? log_std_head_->forward(actor_features).clamp(kMinLogStd, kMaxLogStd)
@@ -217,6 +222,7 @@ EvalOutput ActorCriticImpl::evaluate_sequence(const torch::Tensor& obs, const to
 EvalOutput ActorCriticImpl::evaluate_heads(const Heads& h, const torch::Tensor& raw_actions) {
   EvalOutput out;
   out.value = h.value;
+  out.road_ahead = h.road_ahead;
   if (discrete_) {
     Categorical dist(h.actor_out);
     out.log_prob = dist.log_prob(raw_actions);

@@ -7,6 +7,8 @@
 //   float observation, policy lstm  -> Linear + tanh to hidden_size, stacked LSTM cells (agents/lstm.h)
 //                                      shared by actor and critic heads (recurrent, the same way)
 //   net.moe.experts > 0            -> the MLP bodies are mixtures of experts (agents/moe.h)
+//   net.road_ahead_coef > 0        -> a linear head on the actor's features predicts the road ahead
+//                                     (EvalOutput::road_ahead), the target of PPO's auxiliary loss
 //   continuous actions             -> DiagGaussian (state-independent log std by default)
 //   discrete actions               -> Categorical
 //
@@ -29,6 +31,7 @@
 #include "agents/nn.h"
 #include "agents/transformer.h"
 #include "envs/env.h"
+#include "envs/env_config.h"
 
 namespace dl::agents {
 
@@ -47,11 +50,20 @@ struct EvalOutput {
   torch::Tensor log_prob;  // [B]
   torch::Tensor entropy;   // [B]
   torch::Tensor value;     // [B]
+  torch::Tensor road_ahead;  // [B, K] with a road-ahead head, else undefined
 };
+
+// The road-ahead head's outputs for a policy of `net` on `env`: env.lookahead.points when
+// net.road_ahead_coef > 0, else 0 (no head).
+inline int64_t road_ahead_outputs(const envs::EnvConfig& env, const NetConfig& net) {
+  return net.road_ahead_coef > 0 ? env.lookahead.points : 0;
+}
 
 class ActorCriticImpl : public torch::nn::Module {
  public:
-  ActorCriticImpl(const envs::Spec& obs_spec, const envs::ActionSpec& action_spec, const NetConfig& net);
+  // road_ahead_outputs > 0 adds the road-ahead head (road_ahead_outputs(env, net)).
+  ActorCriticImpl(const envs::Spec& obs_spec, const envs::ActionSpec& action_spec, const NetConfig& net,
+                  int64_t road_ahead_outputs = 0);
 
   // obs: [B, obs...] as the spec's dtype (normalized floats or raw uint8 pixels). A recurrent policy
   // needs `memory` (its rows match obs's) and advances it by this step.
@@ -76,12 +88,14 @@ class ActorCriticImpl : public torch::nn::Module {
 
   bool discrete() const { return discrete_; }
   int64_t action_dim() const { return action_dim_; }  // components of a raw action (1 if discrete)
+  int64_t road_ahead_outputs() const { return road_ahead_head_ ? road_ahead_head_->options.out_features() : 0; }
 
  private:
   struct Heads {
     torch::Tensor actor_out;  // logits or Gaussian mean
     torch::Tensor log_std;    // Gaussian only
     torch::Tensor value;      // [B]
+    torch::Tensor road_ahead; // [B, K] with the road-ahead head
   };
   Heads heads(const torch::Tensor& obs, bool need_value = true);
   torch::Tensor critic_only(const torch::Tensor& obs);
@@ -104,6 +118,7 @@ class ActorCriticImpl : public torch::nn::Module {
   GatedTransformer transformer_{nullptr};
   RecurrentLSTM lstm_{nullptr};
   torch::nn::Linear actor_head_{nullptr}, critic_head_{nullptr}, log_std_head_{nullptr};
+  torch::nn::Linear road_ahead_head_{nullptr};
   torch::Tensor log_std_;  // state-independent log std parameter [A]
 };
 TORCH_MODULE(ActorCritic);

@@ -18,6 +18,8 @@
 // episode starts inside a chunk masked; minibatches shuffle whole sequences. Before the first gradient
 // step this reproduces the rollout's log-probs and values (tested). MoE bodies (net.moe) add
 // aux_coef * their load-balancing loss and log each expert's share as moe/actor_expert_<i>, ...
+// net.road_ahead_coef > 0 adds that weight times the mean squared error of the road-ahead head against the
+// road ahead stored with each step (agents/policy.h), logged as losses/road_ahead.
 #include <cmath>
 #include <stdexcept>
 
@@ -34,6 +36,7 @@ namespace {
 struct UpdateBatch {
   int64_t rows = 0;
   torch::Tensor obs, actions, log_probs, advantages, returns, values;
+  torch::Tensor road_ahead;   // with a road-ahead head: its targets, rows like the rest
   torch::Tensor starts;       // recurrent: [S, L] bool
   TransformerMemory memory;   // recurrent: [S] rows, the memory before each sequence
 };
@@ -58,6 +61,7 @@ UpdateBatch make_batch(const RolloutStorage& s, int64_t T, const torch::Tensor& 
     b.advantages = advantages.flatten(0, 1);
     b.returns = returns.flatten(0, 1);
     b.values = s.values.flatten(0, 1);
+    if (s.road_ahead.defined()) b.road_ahead = s.road_ahead.flatten(0, 1);
     return b;
   }
   const int64_t L = s.sequence_length;
@@ -67,6 +71,7 @@ UpdateBatch make_batch(const RolloutStorage& s, int64_t T, const torch::Tensor& 
   b.advantages = to_sequences(advantages, L);
   b.returns = to_sequences(returns, L);
   b.values = to_sequences(s.values, L);
+  if (s.road_ahead.defined()) b.road_ahead = to_sequences(s.road_ahead, L);
   // A step starts an episode when the step before it ended one; a chunk's first step needs no mark (its
   // stored memory was forgotten already).
   auto starts = torch::zeros_like(s.dones);
@@ -99,7 +104,7 @@ EvalOutput evaluate_rollout(ActorCritic& policy, const RolloutStorage& s) {
   auto back = [&](const torch::Tensor& x) {
     return x.view({T / L, N, L}).transpose(1, 2).reshape({T, N});
   };
-  return {back(e.log_prob), back(e.entropy), back(e.value)};
+  return {back(e.log_prob), back(e.entropy), back(e.value), {}};
 }
 
 TrainResult train_ppo(const TrainJob& job) {
@@ -118,6 +123,7 @@ TrainResult train_ppo(const TrainJob& job) {
   const int64_t rows = T * N / L;  // steps, or sequences of L steps
   const int64_t minibatch_rows = std::max<int64_t>(1, rows / cfg.num_minibatches);
   const double aux_coef = agent.net.moe.aux_coef;
+  const double road_ahead_coef = agent.net.road_ahead_coef;
 
   while (!session.done()) {
     const double lr = session.anneal_learning_rate();
@@ -134,6 +140,7 @@ TrainResult train_ppo(const TrainJob& job) {
     auto b_values = b.values.flatten();
     std::vector<std::pair<std::string, torch::Tensor>> usage_sums;
     auto aux_sum = torch::zeros({}, torch::TensorOptions().device(device));
+    auto road_ahead_sum = torch::zeros({}, torch::TensorOptions().device(device));
 
     // Sums over minibatches of: policy loss, value loss, entropy, approx KL, old approx KL, clip fraction.
     auto sums = torch::zeros({6}, torch::TensorOptions().device(device));
@@ -191,6 +198,12 @@ TrainResult train_ppo(const TrainJob& job) {
             for (size_t i = 0; i < usage.size(); ++i) usage_sums[i].second = usage_sums[i].second + usage[i].second;
         }
 
+        if (eval.road_ahead.defined()) {
+          auto road_ahead_loss = (eval.road_ahead - pick(b.road_ahead)).pow(2).mean();
+          loss = loss + road_ahead_coef * road_ahead_loss;
+          road_ahead_sum += road_ahead_loss.detach();
+        }
+
         session.gradient_step(loss, agent.max_grad_norm);
 
         sums += torch::stack({pg_loss.detach(), v_loss.detach(), entropy.detach(), approx_kl, old_approx_kl,
@@ -227,6 +240,8 @@ TrainResult train_ppo(const TrainJob& job) {
           session.scalar("moe/" + body + "_expert_" + std::to_string(e), share.data_ptr<double>()[e]);
       }
     }
+    if (policy->road_ahead_outputs() > 0 && minibatches > 0)
+      session.scalar("losses/road_ahead", road_ahead_sum.item<double>() / static_cast<double>(minibatches));
     session.end_update(update_clock.seconds());
   }
   return session.finish();
@@ -244,6 +259,7 @@ Algorithm ppo_algorithm() {
     if (!job.agent.ppo.init_from.empty()) check_init_from(job, probe);
   };
   a.recurrent_policies = true;
+  a.road_ahead_loss = true;
   return a;
 }
 

@@ -8,6 +8,8 @@
 
 #include "agents/distributed.h"
 #include "agents/eval_tally.h"
+#include "envs/expert.h"
+#include "envs/observation.h"
 #include "envs/registry.h"
 #include "io/files.h"
 
@@ -151,6 +153,14 @@ Rollout::Rollout(const TrainJob& job, const PolicyGradientConfig& pg, ActorCriti
   host_actions_ = torch::zeros({N, A}, torch::kFloat32);
   rewards_.resize(N);
   dones_.resize(N);
+  if (const int64_t K = policy_->road_ahead_outputs(); K > 0) {
+    for (int i = 0; i < num_envs_; ++i)
+      if (!envs::find_world(vec_->env(i)))
+        throw std::runtime_error("agent.net.road_ahead_coef: env " + vec_->env(i).id() +
+                                 " has no driving world to read the road ahead from");
+    storage_.road_ahead = torch::zeros({T, N, K}, dev.dtype(torch::kFloat32));
+    host_road_ahead_ = torch::zeros({N, K}, torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(device_.is_cuda()));
+  }
   if (policy_->recurrent()) {
     storage_.sequence_length = sequence_length(job.agent.net);
     storage_.sequence_memory.resize((T + storage_.sequence_length - 1) / storage_.sequence_length);
@@ -176,6 +186,14 @@ void Rollout::load_obs(const void* raw, bool update_stats, const float* all_rows
   }
 }
 
+void Rollout::load_road_ahead() {
+  if (!host_road_ahead_.defined()) return;
+  const auto K = static_cast<int>(host_road_ahead_.size(1));
+  float* out = host_road_ahead_.data_ptr<float>();
+  // After an autoreset the world is the new episode's, as the obs is.
+  for (int i = 0; i < num_envs_; ++i) envs::write_road_ahead(*envs::find_world(vec_->env(i)), K, out + i * K);
+}
+
 torch::Tensor Rollout::device_obs() {
   if (device_.is_cpu()) return host_obs_;
   return host_obs_.to(device_, /*non_blocking=*/true);
@@ -184,6 +202,7 @@ torch::Tensor Rollout::device_obs() {
 void Rollout::reset_envs(uint64_t seed) {
   vec_->reset(seed + static_cast<uint64_t>(first_env_));  // env i of all W * N gets seed + i
   load_obs(vec_->obs(), /*update_stats=*/true);
+  load_road_ahead();
   memory_ = policy_->initial_memory(num_envs_, device_);
 }
 
@@ -241,6 +260,7 @@ int64_t Rollout::collect(int64_t steps, bool first_episode_only) {
     put(s.actions, t, out.action);
     put(s.log_probs, t, out.log_prob);
     put(s.values, t, out.value);
+    if (s.road_ahead.defined()) put(s.road_ahead, t, host_road_ahead_);
     host_actions_.copy_(out.env_action);
     inference_s_ += inference_clock.seconds();
 
@@ -280,6 +300,7 @@ int64_t Rollout::collect(int64_t steps, bool first_episode_only) {
     if (memory_.defined() && std::any_of(dones_.begin(), dones_.end(), [](uint8_t d) { return d != 0; }))
       memory_.forget(done_mask(dones_, device_));
     load_obs(vec_->obs(), /*update_stats=*/true, all_obs);
+    load_road_ahead();
     inference_s_ += post_clock.seconds();
     ++t;
     if (first_episode_only && all_finished) break;

@@ -65,6 +65,7 @@ struct RolloutStorage {
   torch::Tensor dones;      // [T, N] host: 1 where the episode ended at that step
   torch::Tensor valid;      // [T, N] host: 0 for steps after an env's first episode (first_episode_only)
   torch::Tensor last_value; // [N] device: V(obs after the last step)
+  torch::Tensor road_ahead; // [T, N, K] device, with a road-ahead head: the road ahead of each obs (policy.h)
   int64_t steps = 0;        // rows filled by the last collect
   // Recurrent policies: the memory of every env before step k * sequence_length (inference tensors:
   // clone them before autograd sees them). An episode that starts inside a sequence is marked by the
@@ -110,6 +111,8 @@ class Rollout {
   // reward scaler, keeps the gathered obs for load_obs; returns whether every rank's envs all finished.
   bool exchange_step(bool all_finished);
   torch::Tensor device_obs();
+  // With a road-ahead head: each env's road ahead, read from its world, into host_road_ahead_.
+  void load_road_ahead();
   void bootstrap_truncations(float* rewards);
 
   const TrainJob& job_;
@@ -125,6 +128,7 @@ class Rollout {
   RolloutStorage storage_;
   torch::Tensor host_obs_;     // [N, obs...] normalized current obs (pinned on CUDA)
   torch::Tensor host_actions_; // [N, A] env actions
+  torch::Tensor host_road_ahead_;  // [N, K] the road ahead of the current obs (road-ahead head only)
   TransformerMemory memory_;   // recurrent policies: each env's memory, forgotten when its episode ends
   std::vector<float> rewards_;
   std::vector<uint8_t> dones_;

@@ -26,7 +26,7 @@ ActorCritic build_policy(const envs::EnvConfig& env, const NetConfig& net, const
                          int torch_threads) {
   auto probe = env_factory_or_default(factory_in)(env, 0);
   if (torch_threads >= 0) set_torch_threads(torch_threads, probe->observation_spec().dtype == envs::DType::u8);
-  return ActorCritic(probe->observation_spec(), probe->action_spec(), net);
+  return ActorCritic(probe->observation_spec(), probe->action_spec(), net, road_ahead_outputs(env, net));
 }
 
 std::unique_ptr<envs::ObsNormalizer> normalizer_from_state(const std::vector<double>& state, float clip) {

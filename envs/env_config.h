@@ -130,6 +130,7 @@ struct MemoryTaskConfig {
   float first_lap_scale = 0.25f;  // track-laps: reward of lap 1's steps, as a share (later laps count 1)
   int progress_features = 0;      // track-laps: sin/cos pairs of the lap progress's phase appended (0 = none)
   float later_lidar_m = 0;        // track-laps: > 0: from lap 2 on the lidar reaches only this far (m)
+  bool first_lap_lookahead = false;  // track-laps: the look-ahead (lookahead.points) shows on lap 1 only
 };
 
 struct PixelConfig {
@@ -207,6 +208,7 @@ void visit_fields(MemoryTaskConfig& p, V& v) {
   v.field("first_lap_scale", p.first_lap_scale, "track-laps: share of its reward that lap 1 earns", 0.f, 1.f);
   v.field("progress_features", p.progress_features, "track-laps: sin/cos pairs (harmonics 1..K) of the lap progress appended", 0, 16);
   v.field("later_lidar_m", p.later_lidar_m, "track-laps: > 0: the lidar's reach from lap 2 on (m); lap 1 is the look", 0.f, 1000.f);
+  v.field("first_lap_lookahead", p.first_lap_lookahead, "track-laps: the road ahead (lookahead.points) is shown on lap 1 only, 0 from lap 2 on");
 }
 template <class V>
 void visit_fields(PixelConfig& p, V& v) {

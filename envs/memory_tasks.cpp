@@ -44,9 +44,13 @@ void validate_memory_task(const EnvConfig& config) {
                                   ") exceeds memory.clear_max_s (" + std::to_string(m.clear_max_s) + ")");
   }
   if (config.id == "track-laps") {
-    if (config.lookahead.points > 0)
+    if (config.lookahead.points > 0 && !m.first_lap_lookahead)
       throw std::invalid_argument("lookahead.points (" + std::to_string(config.lookahead.points) +
-                                  ") must be 0 in track-laps: the road ahead is what the policy has to remember");
+                                  ") must be 0 in track-laps unless memory.first_lap_lookahead is true: the road "
+                                  "ahead is what the policy has to remember");
+    if (m.first_lap_lookahead && config.lookahead.points == 0)
+      throw std::invalid_argument("memory.first_lap_lookahead needs lookahead.points > 0 (it is 0): there is no "
+                                  "look-ahead to show on lap 1");
     if (m.later_lidar_m > config.lidar.range_m)
       throw std::invalid_argument("memory.later_lidar_m (" + std::to_string(m.later_lidar_m) +
                                   ") exceeds lidar.range_m (" + std::to_string(config.lidar.range_m) +
@@ -184,6 +188,9 @@ void LapMemory::write(void* obs) const {
     const float scale = lidar_range_m_ / config_.later_lidar_m;  // a fraction of the long reach -> of the short
     for (int i = 0; i < layout_.lidar_rays; ++i) out[layout_.lidar_first() + i] = std::min(out[layout_.lidar_first() + i] * scale, 1.0f);
   }
+  // The look-ahead (curvatures, then widths) sits between the heading error and the lap progress.
+  if (laps_ > 0 && config_.first_lap_lookahead)
+    std::fill(out + layout_.track_first() + 2, out + layout_.size() - 1, 0.0f);
   out[layout_.size()] = static_cast<float>(laps_) / static_cast<float>(config_.laps);
   const double phase = 2 * std::numbers::pi * static_cast<double>(inner_obs_[static_cast<size_t>(layout_.size() - 1)]);
   for (int k = 1; k <= config_.progress_features; ++k) {

@@ -21,7 +21,10 @@
 //     that attention can match against the same point of an earlier lap (a dot product of two such
 //     vectors peaks where the progresses are equal, which no linear function of p alone does). With
 //     memory.later_lidar_m > 0, laps 2.. see through a lidar of that reach (readings as fractions of
-//     it): lap 1 is the look at the road, the later laps have to be driven from it.
+//     it): lap 1 is the look at the road, the later laps have to be driven from it. With
+//     memory.first_lap_lookahead, lookahead.points > 0 is allowed and the look-ahead (curvatures, widths)
+//     shows on lap 1 only, reading 0 from lap 2 on: the road ahead at a point of a later lap is what lap 1
+//     showed at the same progress.
 //
 // The first two draw from their own generator seeded by the reset seed (salted), so an episode is a function of
 // the seed and the actions, and count their own steps from the reset (they sit inside the time limit).

@@ -15,6 +15,13 @@ void push(Spec& spec, int count, float low, float high) {
 
 float symmetric_unit(float x) { return std::clamp(x, -1.0f, 1.0f); }
 
+// Curvatures ahead, scaled, 0 past what the world computed.
+float* write_curvatures(const sim::TrackFeatures& f, int points, float* x) {
+  for (int k = 0; k < points; ++k)
+    *x++ = k < static_cast<int>(f.curvature_ahead.size()) ? f.curvature_ahead[k] * kCurvatureScale_m : 0.0f;
+  return x;
+}
+
 }  // namespace
 
 VectorObsLayout vector_obs_layout(const EnvConfig& config, const sim::WorldOptions& world) {
@@ -46,6 +53,10 @@ Spec vector_obs_spec(const VectorObsLayout& layout) {
   return spec;
 }
 
+void write_road_ahead(const sim::World& world, int points, float* out) {
+  write_curvatures(world.track_features(), points, out);
+}
+
 void write_vector_obs(const VectorObsLayout& layout, const sim::World& world, float* out) {
   world.lidar(out + layout.lidar_first());
   const sim::CarState& car = world.car();
@@ -63,8 +74,7 @@ void write_vector_obs(const VectorObsLayout& layout, const sim::World& world, fl
   const sim::TrackFeatures f = world.track_features();
   *x++ = f.lateral_offset_m / std::max(f.half_width_m, 0.1f);
   *x++ = symmetric_unit(f.heading_error_rad / kPi);
-  for (int k = 0; k < layout.lookahead_points; ++k)
-    *x++ = k < static_cast<int>(f.curvature_ahead.size()) ? f.curvature_ahead[k] * kCurvatureScale_m : 0.0f;
+  x = write_curvatures(f, layout.lookahead_points, x);
   if (layout.lookahead_widths)
     for (int k = 0; k < layout.lookahead_points; ++k)
       *x++ = k < static_cast<int>(f.width_ahead.size()) ? f.width_ahead[k] / kWidthScale_m : 0.0f;

@@ -30,5 +30,8 @@ struct VectorObsLayout {
 VectorObsLayout vector_obs_layout(const EnvConfig& config, const sim::WorldOptions& world);
 Spec vector_obs_spec(const VectorObsLayout& layout);
 void write_vector_obs(const VectorObsLayout& layout, const sim::World& world, float* out);
+// The look-ahead curvatures as the observation writes them (scaled; 0 past what the world computes):
+// `points` floats. The road ahead whether or not an env's observation shows it.
+void write_road_ahead(const sim::World& world, int points, float* out);
 
 }  // namespace dl::envs

@@ -337,3 +337,46 @@ TEST_CASE("track-laps: later_lidar_m shortens the lidar from lap 2 on and leaves
   c.memory.later_lidar_m = 25;  // longer than the 20 m lidar
   CHECK_THROWS_WITH(make_env(c), Catch::Contains("memory.later_lidar_m"));
 }
+
+TEST_CASE("track-laps: first_lap_lookahead shows the road ahead on lap 1 and zeros it from lap 2 on", "[envs][memory]") {
+  EnvConfig c = default_env_config("track-laps");
+  c.lookahead.points = 5;
+  CHECK_THROWS_WITH(make_env(c), Catch::Contains("memory.first_lap_lookahead"));  // look-ahead on every lap: no
+  c.memory.first_lap_lookahead = true;
+  Runner cut(c);
+  // Lap 1 against the plain lidar env on the same world, which shows the look-ahead and ends at lap 1.
+  EnvConfig plain = c;
+  plain.id = "track";
+  plain.memory = {};
+  Runner full(plain);
+  const auto layout = layout_of(plain);
+  const int ahead_first = layout.track_first() + 2, ahead_end = layout.size() - 1;
+  full.reset(31);
+  cut.reset(31);
+  ExpertDriver expert;
+  int laps = 0, lap1_steps = 0, later_steps = 0, lap1_ahead = 0;
+  for (int step = 0; step < 1500 && laps < 2; ++step) {
+    const dl::sim::Action a = expert.act(*find_world(*cut.env));
+    cut.step({a.steer, a.gas, a.brake});
+    if (laps == 0) full.step({a.steer, a.gas, a.brake});  // the plain env ends at its first lap
+    if (cut.info.lap_complete) ++laps;
+    for (int i = 0; i < layout.size(); ++i) {
+      const auto k = static_cast<size_t>(i);
+      const bool ahead = i >= ahead_first && i < ahead_end;
+      if (laps == 0) {
+        CHECK(cut.obs[k] == full.obs[k]);
+        lap1_ahead += ahead && cut.obs[k] != 0 ? 1 : 0;
+      } else if (ahead) {
+        CHECK(cut.obs[k] == 0.0f);
+      }
+    }
+    (laps == 0 ? lap1_steps : later_steps) += 1;
+  }
+  CHECK(laps == 2);
+  CHECK(lap1_steps > 100);
+  CHECK(later_steps > 100);
+  CHECK(lap1_ahead > lap1_steps);  // lap 1 did show the road ahead
+  c.lookahead.points = 0;
+  c.memory.first_lap_lookahead = true;
+  CHECK_THROWS_WITH(make_env(c), Catch::Contains("lookahead.points"));
+}
