@@ -159,7 +159,9 @@ Rollout::Rollout(const TrainJob& job, const PolicyGradientConfig& pg, ActorCriti
         throw std::runtime_error("agent.net.road_ahead_coef: env " + vec_->env(i).id() +
                                  " has no driving world to read the road ahead from");
     storage_.road_ahead = torch::zeros({T, N, K}, dev.dtype(torch::kFloat32));
-    host_road_ahead_ = torch::zeros({N, K}, torch::TensorOptions().dtype(torch::kFloat32).pinned_memory(device_.is_cuda()));
+    // Pageable, not pinned: a copy from it to the device has finished reading it when copy_ returns, so the
+    // next step may overwrite it (a few floats per env; speed does not matter here).
+    host_road_ahead_ = torch::zeros({N, K}, torch::kFloat32);
   }
   if (policy_->recurrent()) {
     storage_.sequence_length = sequence_length(job.agent.net);
