@@ -25,7 +25,13 @@ class DrivelabSB3VecEnv(VecEnv):
         self._rng = np.random.default_rng()
 
     def reset(self):
-        seed = self._seeds[0] if self._seeds and self._seeds[0] is not None else seed_from(self._rng)
+        if self._seeds and self._seeds[0] is not None:
+            seed = int(self._seeds[0])
+            # Later resets without a seed (SB3's learn() makes one) follow from this seed, so a seeded run
+            # repeats; an unseeded adapter draws from fresh entropy.
+            self._rng = np.random.default_rng(seed)
+        else:
+            seed = seed_from(self._rng)
         obs, _ = self.venv.reset(seed=int(seed))
         self._reset_seeds()
         self._reset_options()
