@@ -129,11 +129,11 @@ torch::Tensor ActorCriticImpl::critic_body(const torch::Tensor& x) {
 }
 
 ActorCriticImpl::Heads ActorCriticImpl::heads_from(const torch::Tensor& actor_features,
-                                                   const torch::Tensor& critic_features) {
+                                                   const torch::Tensor& critic_features, bool road_ahead) {
   Heads h;
   if (critic_features.defined()) h.value = critic_head_->forward(critic_features).squeeze(-1);
   h.actor_out = actor_head_->forward(actor_features);
-  if (road_ahead_head_) h.road_ahead = road_ahead_head_->forward(actor_features);
+  if (road_ahead && road_ahead_head_) h.road_ahead = road_ahead_head_->forward(actor_features);
   if (!discrete_)
     h.log_std = state_dependent_std_
                     ? log_std_head_->forward(actor_features).clamp(kMinLogStd, kMaxLogStd)
@@ -141,13 +141,13 @@ ActorCriticImpl::Heads ActorCriticImpl::heads_from(const torch::Tensor& actor_fe
   return h;
 }
 
-ActorCriticImpl::Heads ActorCriticImpl::heads(const torch::Tensor& obs, bool need_value) {
+ActorCriticImpl::Heads ActorCriticImpl::heads(const torch::Tensor& obs, bool need_value, bool road_ahead) {
   if (image_) {
     auto f = cnn_->forward(obs);
-    return heads_from(f, need_value ? f : torch::Tensor());
+    return heads_from(f, need_value ? f : torch::Tensor(), road_ahead);
   }
   auto x = obs.reshape({obs.size(0), obs_features_});
-  return heads_from(actor_body(x), need_value ? critic_body(x) : torch::Tensor());
+  return heads_from(actor_body(x), need_value ? critic_body(x) : torch::Tensor(), road_ahead);
 }
 
 torch::Tensor ActorCriticImpl::critic_only(const torch::Tensor& obs) {
@@ -208,7 +208,7 @@ EvalOutput ActorCriticImpl::evaluate(const torch::Tensor& obs, const torch::Tens
   if (recurrent())
     throw std::logic_error("policy: a recurrent net.policy (gtrxl, lstm) trains with agent.algo ppo only "
                            "(evaluate_sequence)");
-  return evaluate_heads(heads(obs), raw_actions);
+  return evaluate_heads(heads(obs, /*need_value=*/true, /*road_ahead=*/true), raw_actions);
 }
 
 EvalOutput ActorCriticImpl::evaluate_sequence(const torch::Tensor& obs, const torch::Tensor& raw_actions,
@@ -216,7 +216,7 @@ EvalOutput ActorCriticImpl::evaluate_sequence(const torch::Tensor& obs, const to
   if (!recurrent()) throw std::logic_error("policy: evaluate_sequence needs a recurrent (gtrxl, lstm) policy");
   check_recurrent_memory(&memory, obs.size(0));
   const auto f = trunk(obs, &memory, starts).output.flatten(0, 1);
-  return evaluate_heads(heads_from(f, f), raw_actions.flatten(0, 1));
+  return evaluate_heads(heads_from(f, f, /*road_ahead=*/true), raw_actions.flatten(0, 1));
 }
 
 EvalOutput ActorCriticImpl::evaluate_heads(const Heads& h, const torch::Tensor& raw_actions) {

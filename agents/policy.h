@@ -97,9 +97,11 @@ class ActorCriticImpl : public torch::nn::Module {
     torch::Tensor value;      // [B]
     torch::Tensor road_ahead; // [B, K] with the road-ahead head
   };
-  Heads heads(const torch::Tensor& obs, bool need_value = true);
+  // road_ahead: also the road-ahead head's output (training only; acting never reads it).
+  Heads heads(const torch::Tensor& obs, bool need_value = true, bool road_ahead = false);
   torch::Tensor critic_only(const torch::Tensor& obs);
-  Heads heads_from(const torch::Tensor& actor_features, const torch::Tensor& critic_features);
+  Heads heads_from(const torch::Tensor& actor_features, const torch::Tensor& critic_features,
+                   bool road_ahead = false);
   EvalOutput evaluate_heads(const Heads& h, const torch::Tensor& raw_actions);
   torch::Tensor actor_body(const torch::Tensor& x);
   torch::Tensor critic_body(const torch::Tensor& x);

@@ -56,6 +56,11 @@ TEST_CASE("road-ahead targets are the look-ahead of the observation stored with 
   CHECK(torch::equal(s.road_ahead, shown));  // every step, also the first ones of new episodes
   CHECK(s.dones.sum().item<float>() >= 8);     // and there were such steps (40-step episodes)
   CHECK(shown.ne(0).sum().item<int64_t>() > 96 * 8);  // bends, not only straights
+  // The update's evaluation gives the head's prediction per row.
+  torch::NoGradGuard no_grad;
+  const auto e = policy->evaluate(s.obs.flatten(0, 1), s.actions.flatten(0, 1));
+  REQUIRE(e.road_ahead.defined());
+  CHECK(e.road_ahead.sizes() == std::vector<int64_t>({96 * 8, K}));
 }
 
 TEST_CASE("PPO with road_ahead_coef learns to predict the road ahead and checkpoints the head", "[road_ahead]") {
